@@ -1,0 +1,7 @@
+//! The Fengqiao case document and the rules around it: vocabularies, the document types, units
+//! and roles, who may read and write what, handoff paths, legal clocks and rates.
+//!
+//! Pure: no IO, no clock, no randomness. Times and loaded bytes come in as arguments.
+
+pub mod time;
+pub mod vocab;

@@ -1,0 +1,1 @@
+//! The Fengqiao server library: storage, identity, sync endpoints. Built in the server issue.
