@@ -3,5 +3,11 @@
 //!
 //! Pure: no IO, no clock, no randomness. Times and loaded bytes come in as arguments.
 
+pub mod document;
 pub mod time;
 pub mod vocab;
+pub mod handoff;
+pub mod ids;
+pub mod policy;
+pub mod units;
+pub mod upgrade;
