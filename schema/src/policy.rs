@@ -84,9 +84,11 @@ pub fn can_write(user: &User, case: &Case, section: Section, units: &UnitTree) -
                         .iter()
                         .any(|e| e.track == Some(Track::Mediation) && e.unit == user.unit.as_str()))
         }
-        Section::Petition => of_custodian_unit && user.has_role(Role::PetitionOfficer),
-        Section::Reconsideration => of_custodian_unit && user.has_role(Role::ReconsiderationOfficer),
-        Section::Litigation => of_custodian_unit && user.has_role(Role::LitigationOfficer),
+        // A track's own section belongs to the officers of the custodian unit while custody is in
+        // that track: a township's petition officer does not write a mediation case's petition record.
+        Section::Petition => is_custodian(user, case) && track == Some(Track::Petition),
+        Section::Reconsideration => is_custodian(user, case) && track == Some(Track::Reconsideration),
+        Section::Litigation => is_custodian(user, case) && track == Some(Track::Litigation),
         Section::Handoffs => is_custodian(user, case) || is_handoff_receiver(user, case),
     }
 }
