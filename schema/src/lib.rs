@@ -4,6 +4,7 @@
 //! Pure: no IO, no clock, no randomness. Times and loaded bytes come in as arguments.
 
 pub mod document;
+pub mod rates;
 pub mod time;
 pub mod vocab;
 pub mod handoff;
