@@ -3,6 +3,8 @@
 //!
 //! Pure: no IO, no clock, no randomness. Times and loaded bytes come in as arguments.
 
+pub mod calendar;
+pub mod clocks;
 pub mod document;
 pub mod rates;
 pub mod time;

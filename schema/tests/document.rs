@@ -292,7 +292,7 @@ fn an_empty_document_hydrates_to_the_default_case() {
 #[test]
 fn codes_not_labels_are_stored() {
     let mut doc = AutoCommit::new();
-    reconcile(&mut doc, &full_case()).unwrap();
+    reconcile(&mut doc, full_case()).unwrap();
     let json = serde_json::to_string(&automerge::AutoSerde::from(&doc)).unwrap();
     assert!(json.contains(r#""dispute_type":"housing_homestead""#), "{json}");
     assert!(json.contains(r#""effective_on":"2026-03-10""#));
@@ -342,7 +342,7 @@ fn concurrent_edits_to_the_same_text_and_to_parties_merge() {
 #[test]
 fn concurrent_delete_and_insert_in_parties_keep_the_right_items() {
     let mut base = AutoCommit::new().with_actor(actor(1));
-    reconcile(&mut base, &full_case()).unwrap();
+    reconcile(&mut base, full_case()).unwrap();
     let mut a = base.fork().with_actor(actor(2));
     let mut b = base.fork().with_actor(actor(3));
 
