@@ -6,6 +6,7 @@
 pub mod calendar;
 pub mod clocks;
 pub mod document;
+pub mod fixtures;
 pub mod rates;
 pub mod time;
 pub mod vocab;
