@@ -23,7 +23,8 @@ pub fn is_restricted(case: &Case) -> bool {
 }
 
 /// A user reads a case if its custody unit, any earlier custody unit, or the receiving unit of a
-/// pending handoff is the user's unit or below it. A restricted case is readable only by the
+/// handoff that reached its inbox (pending, or decided or withdrawn since) is the user's unit or
+/// below it. A restricted case is readable only by the
 /// custodian unit and the county's supervisors. An administrator alone reads no cases.
 pub fn can_read(user: &User, case: &Case, units: &UnitTree) -> bool {
     if !user.works_cases() {
@@ -38,11 +39,17 @@ pub fn can_read(user: &User, case: &Case, units: &UnitTree) -> bool {
     let mine = |unit: &str| !unit.is_empty() && units.is_within(unit, user.unit.as_str());
     mine(custody_unit)
         || case.former_custodians().any(mine)
-        || case
-            .handoffs
-            .iter()
-            .filter(|h| matches!(h.status, Some(HandoffStatus::Pending) | Some(HandoffStatus::Requested)))
-            .any(|h| mine(&h.to_unit))
+        || case.handoffs.iter().filter(|h| reached_receiver(h.status)).any(|h| mine(&h.to_unit))
+}
+
+/// A handoff in one of these states has been in the receiving unit's inbox: the receiving unit
+/// reads the case (and keeps reading it after deciding, so that it sees the outcome and a late
+/// decision from one of its devices can still be received and compensated).
+fn reached_receiver(status: Option<HandoffStatus>) -> bool {
+    matches!(
+        status,
+        Some(HandoffStatus::Pending | HandoffStatus::Accepted | HandoffStatus::Rejected | HandoffStatus::Withdrawn)
+    )
 }
 
 /// The user is of the custodian unit and holds the role of the custody track.
@@ -54,10 +61,12 @@ pub fn is_custodian(user: &User, case: &Case) -> bool {
     }
 }
 
-/// The user may decide a handoff waiting for their unit (receiving unit, role of the target track).
+/// The user is of the receiving unit of a handoff that reached its inbox, with the role of the
+/// target track: such a user writes the handoff's decision. Whether a decision takes effect (only
+/// while pending, the first one) is for arbitration to judge; a late one is compensated.
 pub fn is_handoff_receiver(user: &User, case: &Case) -> bool {
     case.handoffs.iter().any(|h| {
-        matches!(h.status, Some(HandoffStatus::Pending) | Some(HandoffStatus::Requested))
+        reached_receiver(h.status)
             && h.to_unit == user.unit.as_str()
             && h.to_track.is_some_and(|t| user.has_role(Role::for_track(t)))
     })
@@ -85,12 +94,21 @@ pub fn can_write(user: &User, case: &Case, section: Section, units: &UnitTree) -
                         .any(|e| e.track == Some(Track::Mediation) && e.unit == user.unit.as_str()))
         }
         // A track's own section belongs to the officers of the custodian unit while custody is in
-        // that track: a township's petition officer does not write a mediation case's petition record.
-        Section::Petition => is_custodian(user, case) && track == Some(Track::Petition),
-        Section::Reconsideration => is_custodian(user, case) && track == Some(Track::Reconsideration),
-        Section::Litigation => is_custodian(user, case) && track == Some(Track::Litigation),
+        // that track: a township's petition officer does not write a mediation case's petition
+        // record. Before a handoff, the custodian also fills in what the target track needs (the
+        // respondent agency and the act, for reconsideration): it may write the section of any
+        // track its own track can hand the case to.
+        Section::Petition => writes_track_section(user, case, Track::Petition),
+        Section::Reconsideration => writes_track_section(user, case, Track::Reconsideration),
+        Section::Litigation => writes_track_section(user, case, Track::Litigation),
         Section::Handoffs => is_custodian(user, case) || is_handoff_receiver(user, case),
     }
+}
+
+fn writes_track_section(user: &User, case: &Case, section_track: Track) -> bool {
+    let (_, track) = custodian(case);
+    is_custodian(user, case)
+        && track.is_some_and(|t| t == section_track || crate::handoff::path(t, section_track).is_some())
 }
 
 /// The sections `user` may write, in table order.

@@ -38,7 +38,7 @@ fn mediation_custody() {
     check(
         &case_in(Track::Mediation),
         expect![[r#"
-            mediator@qingshan.dongxi               R meta parties claims mediation handoffs attachments
+            mediator@qingshan.dongxi               R meta parties claims mediation reconsideration litigation handoffs attachments
             petition_officer@qingshan.dongxi       R 
             reconsideration_officer@qingshan.dongxi R 
             litigation_officer@qingshan.dongxi     R 
@@ -65,7 +65,7 @@ fn petition_custody() {
         &case_in(Track::Petition),
         expect![[r#"
             mediator@qingshan.petition             R mediation
-            petition_officer@qingshan.petition     R meta parties claims petition handoffs attachments
+            petition_officer@qingshan.petition     R meta parties claims petition reconsideration litigation handoffs attachments
             reconsideration_officer@qingshan.petition R 
             litigation_officer@qingshan.petition   R 
             supervisor@qingshan.petition           R 
@@ -92,7 +92,7 @@ fn reconsideration_custody() {
         expect![[r#"
             mediator@qingshan.justice              R 
             petition_officer@qingshan.justice      R 
-            reconsideration_officer@qingshan.justice R meta parties claims reconsideration handoffs attachments
+            reconsideration_officer@qingshan.justice R meta parties claims reconsideration litigation handoffs attachments
             litigation_officer@qingshan.justice    R 
             supervisor@qingshan.justice            R 
             admin@qingshan.justice                 - 
@@ -167,7 +167,7 @@ fn receiving_unit_of_a_pending_handoff_reads_and_decides() {
     expect![[r#"
         reconsideration_officer@qingshan.justice R handoffs
         litigation_officer@qingshan.legal      - 
-        reconsideration_officer@qingshan.justice - "#]].assert_eq(&[pending, other_body, rejected].join("\n"));
+        reconsideration_officer@qingshan.justice R handoffs"#]].assert_eq(&[pending, other_body, rejected].join("\n"));
 }
 
 #[test]
@@ -191,7 +191,7 @@ fn accusations_are_readable_only_by_the_custodian_and_the_county_supervisor() {
     .map(|u| row(&case, u))
     .collect();
     expect![[r#"
-        petition_officer@qingshan.petition     R meta parties claims petition handoffs attachments
+        petition_officer@qingshan.petition     R meta parties claims petition reconsideration litigation handoffs attachments
         supervisor@qingshan.petition           R 
         supervisor@qingshan                    R 
         petition_officer@qingshan              - 
@@ -207,7 +207,7 @@ fn an_unregistered_case_is_held_by_the_unit_that_opened_it() {
     let lines: Vec<String> =
         [user(Role::Mediator, TOWN_A), user(Role::Mediator, TOWN_B)].iter().map(|u| row(&case, u)).collect();
     expect![[r#"
-        mediator@qingshan.dongxi               R meta parties claims mediation handoffs attachments
+        mediator@qingshan.dongxi               R meta parties claims mediation reconsideration litigation handoffs attachments
         mediator@qingshan.nanhe                - "#]].assert_eq(&lines.join("\n"));
 }
 
