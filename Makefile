@@ -2,15 +2,20 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test bench check fmt clippy
+.PHONY: run test bench clippy fmt
 
-## Start the product with demo data on the embedded SQLite default.
+## Start the product with the example county on the embedded SQLite default.
 run:
-	$(CARGO) run --release -p fengqiao-server --bin fengqiao
+	$(CARGO) build --release -p fengqiao-server --bin fengqiao
+	./target/release/fengqiao org import server/examples/county.toml
+	./target/release/fengqiao serve
 
-## Run every test.
+## Run every test. The storage and identity tests also run on a throwaway PostgreSQL started here
+## (installed with apt-get when missing).
 test:
-	$(CARGO) test --workspace --all-targets
+	url="$$(scripts/postgres-test-server start)" && \
+	trap 'scripts/postgres-test-server stop' EXIT && \
+	FENGQIAO_TEST_POSTGRES_URL="$$url" $(CARGO) test --workspace --all-targets
 
 ## Run the benchmarks (slow; not part of `make test`).
 bench:

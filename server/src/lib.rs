@@ -1,1 +1,75 @@
-//! The Fengqiao server library: storage, identity, sync endpoints. Built in the server issue.
+//! The Fengqiao server library: storage (`store`), identity (`auth`), the HTTP surface (`http`)
+//! and the administrator's organisation import (`org`). The binary `fengqiao` (main.rs) is a thin
+//! command line over it. This is the only crate that knows HTTP, SQL and the clock.
+//!
+//! `Services::start` opens and migrates the store, makes sure a signing key exists and starts the
+//! background tasks (group commit, compaction); `http::serve` runs the routes on a listener the
+//! caller bound; `Services::stop` ends the background tasks and waits for them.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod org;
+pub mod store;
+
+pub use config::{Settings, StorageSettings};
+pub use error::{Error, Result};
+pub use http::{router, serve, AppState};
+
+use auth::Auth;
+use clock::Timestamp;
+use store::cache::DocCache;
+use store::compaction::spawn_compactor;
+use store::group_commit::GroupCommitter;
+use store::live::LiveDocuments;
+use store::Store;
+
+/// The running server apart from its listener: the state handlers use, and the background tasks.
+pub struct Services {
+    state: AppState,
+    tasks: TaskTracker,
+    cancel: CancellationToken,
+}
+
+impl Services {
+    /// Opens the database named in `settings` and starts everything on it.
+    pub async fn start(settings: &Settings) -> Result<Services> {
+        let store = Store::open(&settings.database).await?;
+        Services::start_on(store, settings).await
+    }
+
+    /// Starts everything on an open store.
+    pub async fn start_on(store: Store, settings: &Settings) -> Result<Services> {
+        let auth = Auth::start(store.clone(), settings.auth.clone(), Timestamp::now()).await?;
+        let tasks = TaskTracker::new();
+        let cancel = CancellationToken::new();
+        let committer = GroupCommitter::spawn(store.clone(), settings.storage.group_commit, &tasks, cancel.clone());
+        spawn_compactor(store.clone(), settings.storage.compaction.clone(), &tasks, cancel.clone());
+        // A fresh actor per process start: never shared by two processes on one database, at the
+        // cost of one more actor id in the documents a restarted process writes to.
+        let server_actor = automerge::ActorId::random();
+        tracing::info!(actor = %server_actor, "server actor");
+        let documents =
+            LiveDocuments::new(store.clone(), committer, DocCache::new(settings.storage.cache), server_actor);
+        Ok(Services { state: AppState { store, auth: Arc::new(auth), documents }, tasks, cancel })
+    }
+
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Stops the background tasks (the group committer first commits what is queued) and waits
+    /// for them. Call it after `serve` has returned.
+    pub async fn stop(self) {
+        self.cancel.cancel();
+        self.tasks.close();
+        self.tasks.wait().await;
+    }
+}

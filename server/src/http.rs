@@ -1,0 +1,118 @@
+//! The HTTP surface: health and readiness, login and refresh, and the `Authenticated` extractor
+//! that every authenticated endpoint uses. `router` builds the routes; `serve` runs them on a
+//! listener the caller bound (port 0 in tests) until `shutdown` completes.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequestParts, State};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use fengqiao_schema::ids::DeviceId;
+use fengqiao_schema::units::User;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+
+use crate::auth::{Auth, LoginRequest, Principal, RefreshRequest, Session};
+use crate::clock::Timestamp;
+use crate::error::{Error, Result};
+use crate::store::live::LiveDocuments;
+use crate::store::Store;
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub auth: Arc<Auth>,
+    pub documents: LiveDocuments,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/v1/auth/login", post(login))
+        .route("/v1/auth/refresh", post(refresh))
+        .route("/v1/auth/me", get(me))
+        .with_state(state)
+}
+
+/// Serves the routes on `listener` until `shutdown` completes, then lets requests in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}
+
+/// The body of `/healthz` and `/readyz`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+}
+
+/// The process is up.
+async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok".to_string() })
+}
+
+/// The process can serve: its database answers.
+async fn readyz(State(state): State<AppState>) -> Result<Json<Health>> {
+    if let Err(error) = state.store.ping().await {
+        tracing::warn!(%error, "readiness check: the database does not answer");
+        return Err(Error::Unavailable);
+    }
+    Ok(Json(Health { status: "ready".to_string() }))
+}
+
+async fn login(
+    State(state): State<AppState>,
+    body: Result<Json<LoginRequest>, JsonRejection>,
+) -> Result<Json<Session>> {
+    let Json(request) = body.map_err(malformed)?;
+    Ok(Json(state.auth.login(request, Timestamp::now()).await?))
+}
+
+async fn refresh(
+    State(state): State<AppState>,
+    body: Result<Json<RefreshRequest>, JsonRejection>,
+) -> Result<Json<Session>> {
+    let Json(request) = body.map_err(malformed)?;
+    Ok(Json(state.auth.refresh(&request.refresh_token, Timestamp::now()).await?))
+}
+
+/// `GET /v1/auth/me`: who the access token speaks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub user: User,
+    pub device_id: DeviceId,
+}
+
+async fn me(Authenticated(principal): Authenticated) -> Json<Me> {
+    Json(Me { user: principal.user, device_id: principal.device })
+}
+
+fn malformed(rejection: JsonRejection) -> Error {
+    Error::MalformedBody(rejection.body_text())
+}
+
+/// The verified identity behind a request carrying `Authorization: Bearer <access token>`.
+pub struct Authenticated(pub Principal);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let header = parts.headers.get(AUTHORIZATION).ok_or(Error::TokenMissing)?;
+        let value = header.to_str().map_err(|_| Error::TokenInvalid)?;
+        let (scheme, token) = value.split_once(' ').ok_or(Error::TokenMissing)?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(Error::TokenMissing);
+        }
+        state.auth.verify(token.trim(), Timestamp::now()).await.map(Authenticated)
+    }
+}

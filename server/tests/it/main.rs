@@ -1,0 +1,14 @@
+//! The server's own tests, in one binary: storage, identity, organisation import, the HTTP surface
+//! and the command line. Every storage and identity test runs on SQLite, and again on PostgreSQL
+//! when `FENGQIAO_TEST_POSTGRES_URL` is set (`make test` starts a throwaway server for it with
+//! `scripts/postgres-test-server`). Each run gets its own database: a SQLite file in a temporary
+//! directory, or a schema of its own on the PostgreSQL server, so tests run in parallel.
+
+mod common;
+
+mod cli;
+mod documents;
+mod feed;
+mod http;
+mod identity;
+mod org;
