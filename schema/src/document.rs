@@ -48,7 +48,7 @@ pub struct Case {
 /// `meta`: what the case is and where it belongs.
 #[derive(Debug, Clone, Default, PartialEq, Reconcile, Hydrate)]
 pub struct Meta {
-    #[autosurgeon(missing = "Default::default")]
+    #[autosurgeon(missing = "Default::default", hydrate = "lenient::u64")]
     pub schema_version: u64,
     /// The official case number; written by the server at registration.
     #[autosurgeon(missing = "Default::default")]
@@ -180,7 +180,7 @@ pub struct Agreement {
     #[autosurgeon(missing = "Default::default")]
     pub oral: bool,
     /// Amount involved, in fen (0.01 yuan), to keep money exact.
-    #[autosurgeon(missing = "Default::default")]
+    #[autosurgeon(missing = "Default::default", hydrate = "lenient::opt_i64")]
     pub amount_fen: Option<i64>,
 }
 
@@ -214,7 +214,7 @@ pub struct Petition {
     #[autosurgeon(missing = "Default::default")]
     pub channel: Option<Channel>,
     /// Number of people in a group visit.
-    #[autosurgeon(missing = "Default::default")]
+    #[autosurgeon(missing = "Default::default", hydrate = "lenient::opt_u64")]
     pub group_size: Option<u64>,
     /// Representatives of a group visit (at most 5, XF 18).
     #[autosurgeon(missing = "Default::default")]
@@ -254,7 +254,7 @@ pub struct Petition {
 /// An approved extension of a period.
 #[derive(Debug, Clone, Default, PartialEq, Reconcile, Hydrate)]
 pub struct Extension {
-    #[autosurgeon(missing = "Default::default")]
+    #[autosurgeon(missing = "Default::default", hydrate = "lenient::opt_u64")]
     pub days: Option<u64>,
     #[autosurgeon(missing = "Default::default")]
     pub approved_on: Option<LegalDate>,
@@ -523,7 +523,7 @@ pub struct HandoffRequest {
     #[autosurgeon(missing = "Default::default")]
     pub reason: String,
     /// The custody version the requester saw (see [`Custody::version`]).
-    #[autosurgeon(missing = "Default::default")]
+    #[autosurgeon(missing = "Default::default", hydrate = "lenient::u64")]
     pub custody_version: u64,
     #[autosurgeon(missing = "Default::default")]
     pub requested_by: String,
@@ -581,7 +581,7 @@ pub struct Custody {
     #[autosurgeon(missing = "Default::default")]
     pub since: Option<Instant>,
     /// Incremented on every change of custody; handoff requests name the version they saw.
-    #[autosurgeon(missing = "Default::default")]
+    #[autosurgeon(missing = "Default::default", hydrate = "lenient::u64")]
     pub version: u64,
     /// Earlier custodians, oldest first.
     #[autosurgeon(missing = "Default::default")]
@@ -651,7 +651,7 @@ pub struct Attachment {
     pub name: String,
     #[autosurgeon(missing = "Default::default")]
     pub media_type: String,
-    #[autosurgeon(missing = "Default::default")]
+    #[autosurgeon(missing = "Default::default", hydrate = "lenient::u64")]
     pub size: u64,
     /// Lower-case hex SHA-256 of the bytes.
     #[autosurgeon(missing = "Default::default")]
@@ -703,4 +703,56 @@ pub struct CaseSummary {
     pub township: String,
     pub dispute_type: Option<DisputeType>,
     pub title: String,
+}
+
+/// Integers as either Automerge integer type. JavaScript writes every whole number as a signed
+/// integer, Rust writes `u64` as unsigned: a document written by either must read in both.
+mod lenient {
+    use automerge::{ObjId, ScalarValue, Value};
+    use autosurgeon::{HydrateError, Prop, ReadDoc};
+
+    fn scalar<D: ReadDoc>(doc: &D, obj: &ObjId, prop: Prop<'_>) -> Result<Option<ScalarValue>, HydrateError> {
+        match doc.get(obj, &prop)? {
+            None => Ok(None),
+            Some((Value::Scalar(s), _)) => Ok(Some(s.into_owned())),
+            Some((Value::Object(t), _)) => Err(HydrateError::unexpected("an integer", format!("an object ({t:?})"))),
+        }
+    }
+
+    fn to_u64(v: &ScalarValue) -> Result<u64, HydrateError> {
+        match v {
+            ScalarValue::Uint(n) => Ok(*n),
+            ScalarValue::Int(n) if *n >= 0 => Ok(*n as u64),
+            other => Err(HydrateError::unexpected("a non-negative integer", other.to_string())),
+        }
+    }
+
+    fn to_i64(v: &ScalarValue) -> Result<i64, HydrateError> {
+        match v {
+            ScalarValue::Int(n) => Ok(*n),
+            ScalarValue::Uint(n) => i64::try_from(*n).map_err(|_| HydrateError::unexpected("an integer", n.to_string())),
+            other => Err(HydrateError::unexpected("an integer", other.to_string())),
+        }
+    }
+
+    pub(super) fn u64<D: ReadDoc>(doc: &D, obj: &ObjId, prop: Prop<'_>) -> Result<u64, HydrateError> {
+        match scalar(doc, obj, prop)? {
+            Some(v) => to_u64(&v),
+            None => Ok(0),
+        }
+    }
+
+    pub(super) fn opt_u64<D: ReadDoc>(doc: &D, obj: &ObjId, prop: Prop<'_>) -> Result<Option<u64>, HydrateError> {
+        match scalar(doc, obj, prop)? {
+            None | Some(ScalarValue::Null) => Ok(None),
+            Some(v) => to_u64(&v).map(Some),
+        }
+    }
+
+    pub(super) fn opt_i64<D: ReadDoc>(doc: &D, obj: &ObjId, prop: Prop<'_>) -> Result<Option<i64>, HydrateError> {
+        match scalar(doc, obj, prop)? {
+            None | Some(ScalarValue::Null) => Ok(None),
+            Some(v) => to_i64(&v).map(Some),
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! Ingest: what happens when a device's Automerge sync message for one case arrives (DESIGN §5, §6).
 //!
-//! Sans-IO. The caller passes the document, the per-peer sync state, the principal, the unit tree,
+//! Sans-IO. The caller passes the document, the principal, the unit tree,
 //! the actor bindings it knows, the server's actor and the server time; ingest returns either a
 //! hard [`Reject`] (the document's history is untouched) or an [`Accepted`] outcome: the changes
 //! now in the document, the actor bindings to record, the compensations and review items, the
@@ -14,10 +14,11 @@
 
 mod arbitrate;
 mod restore;
+pub mod shape;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use automerge::sync::{self, SyncDoc};
+use automerge::sync;
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, Automerge, Change, ChangeHash, ObjType, PatchAction, PatchLog, Prop, ReadDoc, Value, ROOT};
 use autosurgeon::{hydrate_prop, Hydrate, MaybeMissing};
@@ -121,6 +122,52 @@ pub enum Reject {
     },
 }
 
+impl Reject {
+    /// The code the batch protocol sends for this refusal.
+    pub fn code(&self) -> crate::protocol::RejectCode {
+        use crate::protocol::RejectCode;
+        match self {
+            Reject::Malformed { .. } => RejectCode::Malformed,
+            Reject::TooLarge { .. } => RejectCode::TooLarge,
+            Reject::TooManyOps { .. } => RejectCode::TooManyOps,
+            Reject::NotFound => RejectCode::NotFound,
+            Reject::NoWriteAccess => RejectCode::NoWriteAccess,
+            Reject::MayNotOpen => RejectCode::MayNotOpen,
+            Reject::ActorBoundToOther { .. } => RejectCode::ActorBoundToOther,
+            Reject::ReplacesSection { .. } => RejectCode::ReplacesSection,
+            Reject::UnknownSection { .. } => RejectCode::UnknownSection,
+            Reject::NewerSchema { .. } => RejectCode::NewerSchema,
+            Reject::NotACase { .. } => RejectCode::NotACase,
+            Reject::CannotApply { .. } => RejectCode::CannotApply,
+        }
+    }
+
+    /// The refusal as the batch protocol sends it. Where the reason may quote a decoder's or
+    /// automerge's (English) error, or could tell a case that exists from one that does not, the
+    /// code's default Chinese text is sent instead.
+    pub fn to_rejection(&self) -> crate::protocol::Rejection {
+        let code = self.code();
+        match self {
+            Reject::Malformed { .. } | Reject::NotACase { .. } | Reject::CannotApply { .. } | Reject::NotFound => {
+                crate::protocol::Rejection::new(code)
+            }
+            _ => crate::protocol::Rejection { code, message: self.to_string() },
+        }
+    }
+}
+
+impl Compensation {
+    /// The notice the batch protocol sends the author.
+    pub fn to_protocol(&self) -> crate::protocol::Compensation {
+        crate::protocol::Compensation {
+            section: self.section.code().to_string(),
+            reverted: self.changes.iter().filter_map(|h| h.parse().ok()).collect(),
+            reason: self.reason.clone(),
+            review_item: self.review_item.clone(),
+        }
+    }
+}
+
 fn section_label(code: &str) -> &str {
     Section::from_code(code).map(Section::label).unwrap_or(code)
 }
@@ -184,19 +231,23 @@ impl Accepted {
 }
 
 /// Ingests a sync message for a case the server already holds.
-pub fn ingest(doc: &mut Automerge, state: &mut sync::State, message: &[u8], ctx: &IngestContext<'_>) -> Result<Accepted, Reject> {
+///
+/// Ingest applies the message's changes itself; it does not do the sync protocol's bookkeeping
+/// (the peer's heads and bloom filter). A caller that keeps a `sync::State` for the peer passes
+/// the same message to `receive_sync_message` afterwards, which finds the changes already there.
+pub fn ingest(doc: &mut Automerge, message: &[u8], ctx: &IngestContext<'_>) -> Result<Accepted, Reject> {
     let before_case = policy_view(doc).map_err(|e| Reject::NotACase { detail: e.to_string() })?;
     if !policy::can_read(&ctx.principal.user, &before_case, ctx.units) {
         return Err(Reject::NotFound);
     }
-    let (msg, incoming) = decode(message, &ctx.limits)?;
+    let (_, incoming) = decode(message, &ctx.limits)?;
     let fresh: Vec<&Change> = incoming.iter().filter(|c| doc.get_change_by_hash(&c.hash()).is_none()).collect();
     let new_bindings = check_actors(&fresh, ctx)?;
     if !fresh.is_empty() && policy::writable_sections(&ctx.principal.user, &before_case, ctx.units).is_empty() {
         return Err(Reject::NoWriteAccess);
     }
     check_root_ops(doc, &fresh, false)?;
-    apply(doc, state, msg, ctx, before_case, new_bindings, None)
+    apply(doc, incoming, ctx, before_case, new_bindings, None)
 }
 
 /// Ingests a message for a case the server has never seen: a case created on a device, which is
@@ -205,17 +256,15 @@ pub fn ingest(doc: &mut Automerge, state: &mut sync::State, message: &[u8], ctx:
 /// The returned document is to be stored only if `Accepted::registration` is set: a device's first
 /// message carries no changes, and the empty document returned then only serves to answer it.
 pub fn ingest_new(
-    state: &mut sync::State,
     message: &[u8],
     ctx: &IngestContext<'_>,
     case_number: &mut dyn FnMut(&Meta) -> String,
 ) -> Result<(Automerge, Accepted), Reject> {
-    let (msg, incoming) = decode(message, &ctx.limits)?;
+    let (_, incoming) = decode(message, &ctx.limits)?;
     let mut doc = Automerge::new().with_actor(ctx.server_actor.clone());
     if incoming.is_empty() {
-        // A device's first message names its heads but carries no changes yet: answer from an
-        // empty document so that it sends them. Nothing is registered or stored.
-        doc.receive_sync_message(state, msg).map_err(|e| Reject::Malformed { detail: e.to_string() })?;
+        // A device's first message names its heads but carries no changes yet: the caller answers
+        // it from an empty document so that the device sends them. Nothing is registered.
         return Ok((doc, Accepted::default()));
     }
     let fresh: Vec<&Change> = incoming.iter().collect();
@@ -250,8 +299,15 @@ pub fn ingest_new(
     };
     let mut before_case = Case::default();
     before_case.meta = meta;
-    let accepted = apply(&mut doc, state, msg, ctx, before_case, new_bindings, Some(registration))?;
+    let accepted = apply(&mut doc, incoming, ctx, before_case, new_bindings, Some(registration))?;
     Ok((doc, accepted))
+}
+
+/// The changes a sync message carries, decoded and checked as ingest decodes them: for a caller to
+/// look up the bindings of their actors before calling [`ingest`], or to tell a message that
+/// builds on history it does not hold.
+pub fn incoming_changes(message: &[u8], limits: &IngestLimits) -> Result<Vec<Change>, Reject> {
+    decode(message, limits).map(|(_, changes)| changes)
 }
 
 /// Decodes the message and every change in it, refusing anything malformed or over the limits.
@@ -396,8 +452,9 @@ fn section<D: autosurgeon::ReadDoc, T: Hydrate + Default>(doc: &D, key: &str) ->
 }
 
 /// The parts of a case the policy looks at, read cheaply: meta, custody, handoffs and the
-/// petition category (which restricts visibility). Other sections stay empty.
-fn policy_view<D: autosurgeon::ReadDoc + ReadDoc>(doc: &D) -> Result<Case, autosurgeon::HydrateError> {
+/// petition category (which restricts visibility). Other sections stay empty. Public so that a
+/// server can judge who reads a stored case the same way ingest does.
+pub fn policy_view<D: autosurgeon::ReadDoc + ReadDoc>(doc: &D) -> Result<Case, autosurgeon::HydrateError> {
     let mut case = Case {
         meta: section(doc, "meta")?,
         custody: section(doc, "custody")?,
@@ -443,8 +500,7 @@ struct Author {
 
 fn apply(
     doc: &mut Automerge,
-    state: &mut sync::State,
-    msg: sync::Message,
+    incoming: Vec<Change>,
     ctx: &IngestContext<'_>,
     before_case: Case,
     new_bindings: Vec<ActorId>,
@@ -452,7 +508,7 @@ fn apply(
 ) -> Result<Accepted, Reject> {
     let heads_before = doc.get_heads();
     let mut log = PatchLog::active();
-    if let Err(e) = doc.receive_sync_message_log_patches(state, msg, &mut log) {
+    if let Err(e) = doc.apply_changes_log_patches(incoming, &mut log) {
         let reload = doc.get_heads() != heads_before;
         return Err(Reject::CannotApply { detail: e.to_string(), reload });
     }
@@ -488,6 +544,7 @@ fn apply(
 
     let patches = doc.make_patches(&mut log);
     let touched = touched_sections(&patches);
+    let ill_typed = ill_typed_sections(&patches);
 
     // The case as the policy sees it: for a new case, as registered.
     let mut policy_case = before_case;
@@ -523,7 +580,7 @@ fn apply(
         if registration.is_some() && !offenders.is_empty() && section_is_empty(&tx, section) {
             offenders.clear();
         }
-        let invalid = offenders.is_empty() && !section_hydrates(&tx, section);
+        let invalid = offenders.is_empty() && ill_typed.contains(key);
         if offenders.is_empty() && !invalid {
             continue;
         }
@@ -716,23 +773,35 @@ fn section_is_empty<D: autosurgeon::ReadDoc>(doc: &D, which: Section) -> bool {
     }
 }
 
-/// The section still reads as its schema type after the message (a client wrote well-typed data).
-fn section_hydrates<D: autosurgeon::ReadDoc>(doc: &D, which: Section) -> bool {
-    use fengqiao_schema::document as d;
-    let key = which.code();
-    match which {
-        Section::Meta => section::<_, d::Meta>(doc, key).is_ok(),
-        Section::Parties => section::<_, Vec<d::Party>>(doc, key).is_ok(),
-        Section::Claims => section::<_, d::Claims>(doc, key).is_ok(),
-        Section::Mediation => section::<_, d::Mediation>(doc, key).is_ok(),
-        Section::Petition => section::<_, d::Petition>(doc, key).is_ok(),
-        Section::Reconsideration => section::<_, d::Reconsideration>(doc, key).is_ok(),
-        Section::Litigation => section::<_, d::Litigation>(doc, key).is_ok(),
-        Section::Handoffs => section::<_, Vec<HandoffRequest>>(doc, key).is_ok(),
-        Section::Custody => section::<_, Custody>(doc, key).is_ok(),
-        Section::Review => section::<_, Vec<ReviewItem>>(doc, key).is_ok(),
-        Section::Attachments => section::<_, Vec<d::Attachment>>(doc, key).is_ok(),
+/// Sections where a patch put a value of the wrong kind for its field (a date that is not a
+/// date, a code outside its vocabulary, a number where text belongs): the section would no longer
+/// read as the schema's type. Checked per written value, at the cost of what was written.
+fn ill_typed_sections(patches: &[automerge::Patch]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut check = |path: String, value: &Value<'_>| {
+        if let Some(field) = shape::field(&path) {
+            if !shape::accepts(field, value) {
+                let section = path.split('/').next().unwrap_or_default().to_string();
+                out.insert(section);
+            }
+        }
+    };
+    for patch in patches {
+        match &patch.action {
+            PatchAction::PutMap { key, value, .. } => {
+                check(shape::patch_path(&patch.path, Some(&Prop::Map(key.clone()))), &value.0)
+            }
+            PatchAction::PutSeq { index, value, .. } => check(shape::patch_path(&patch.path, Some(&Prop::Seq(*index))), &value.0),
+            PatchAction::Insert { values, .. } => {
+                let path = shape::patch_path(&patch.path, Some(&Prop::Seq(0)));
+                for (value, _, _) in values.iter() {
+                    check(path.clone(), value);
+                }
+            }
+            _ => {}
+        }
     }
+    out
 }
 
 /// Legally significant fields (DESIGN §5.4): results, decision types, dates, amounts.

@@ -61,14 +61,14 @@ impl Server {
             limits: self.limits,
         };
         let result = match self.docs.get_mut(case) {
-            Some(doc) => ingest(doc, &mut state, message, &ctx),
+            Some(doc) => ingest(doc, message, &ctx),
             None => {
                 let numbers = &mut self.numbers;
                 let mut numbering = |_: &fengqiao_schema::document::Meta| {
                     *numbers += 1;
                     format!("（2026）东溪调字第{}号", *numbers)
                 };
-                ingest_new(&mut state, message, &ctx, &mut numbering).map(|(doc, accepted)| {
+                ingest_new(message, &ctx, &mut numbering).map(|(doc, accepted)| {
                     if accepted.registration.is_some() {
                         self.docs.insert(case.to_string(), doc);
                     } else {
@@ -78,6 +78,15 @@ impl Server {
                 })
             }
         };
+        // The sync bookkeeping (the device's heads), as a server session does after ingest.
+        if result.is_ok() {
+            if let Ok(msg) = sync::Message::decode(message) {
+                let doc = self.docs.get_mut(case).or_else(|| self.waiting.get_mut(case));
+                if let Some(doc) = doc {
+                    let _ = doc.receive_sync_message(&mut state, msg);
+                }
+            }
+        }
         if let Ok(accepted) = &result {
             for actor in &accepted.new_bindings {
                 self.actors.insert(actor.clone(), ActorOwner::Device { user: device.user.clone(), device: device.device.clone() });
