@@ -87,7 +87,7 @@ fn setup() -> Setup {
     let parties = obj(&device, "parties");
     let mediation = obj(&device, "mediation");
     let sessions = device.get(&mediation, "sessions").unwrap().unwrap().1;
-    let facts = device.get(&obj(&device, "claims"), "facts").unwrap().unwrap().1;
+    let facts = device.get(obj(&device, "claims"), "facts").unwrap().unwrap().1;
     let mut i = 0usize;
     while device.save().len() < 50_000 {
         device.set_actor(actors_ids[i % 3].clone());

@@ -218,7 +218,7 @@ fn hard_rejects() {
         |server, m| {
             server.limits.max_message_bytes = 2_000;
             let mut d = editor(m);
-            d.edit(|c| c.claims.claims = Text::with_value(&"长".repeat(2_000)));
+            d.edit(|c| c.claims.claims = Text::with_value("长".repeat(2_000)));
             {
                 let bytes = message(&mut d, server);
                 (d, bytes)
@@ -231,7 +231,7 @@ fn hard_rejects() {
         |server, m| {
             server.limits.max_ops_per_change = 50;
             let mut d = editor(m);
-            d.edit(|c| c.claims.facts = Text::with_value(&"事".repeat(60)));
+            d.edit(|c| c.claims.facts = Text::with_value("事".repeat(60)));
             {
                 let bytes = message(&mut d, server);
                 (d, bytes)

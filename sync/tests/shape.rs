@@ -52,7 +52,7 @@ fn walk(doc: &AutoCommit, obj: &ObjId, ty: ObjType, path: &str, out: &mut Vec<Le
 
 fn full_doc() -> AutoCommit {
     let mut doc = AutoCommit::new();
-    reconcile(&mut doc, &full_case()).unwrap();
+    reconcile(&mut doc, full_case()).unwrap();
     doc.commit();
     doc
 }

@@ -74,7 +74,7 @@ pub(super) fn arbitrate(
                         .map(|h| h.to_unit.clone())
                         .collect();
                     let summary = format!("同一案件在同一管辖状态下提出了两个移交申请，先到达的申请（{winner_id}）有效，本申请（{}）已被取代", item.id);
-                    let mut r = review(ctx, case, author, ReviewKind::SupersededHandoff, &format!("{}", item.id), &summary, &[], next_review_id());
+                    let mut r = review(ctx, case, author, ReviewKind::SupersededHandoff, &item.id, &summary, &[], next_review_id());
                     for u in to_units {
                         if !r.units.contains(&u) {
                             r.units.push(u);

@@ -297,8 +297,7 @@ pub fn ingest_new(
             history: Vec::new(),
         },
     };
-    let mut before_case = Case::default();
-    before_case.meta = meta;
+    let before_case = Case { meta, ..Case::default() };
     let accepted = apply(&mut doc, incoming, ctx, before_case, new_bindings, Some(registration))?;
     Ok((doc, accepted))
 }
