@@ -518,6 +518,11 @@ pub struct Deadline {
     pub explanation: String,
 }
 
+/// Every deadline that follows from what `case` records, with its status as of `today`.
+pub fn case_deadlines(case: &Case, today: LegalDate, calendars: &Calendars, config: &ClockConfig) -> Vec<Deadline> {
+    deadlines(&ClockFacts::from_case(case, today), calendars, config)
+}
+
 /// Every deadline the facts give rise to, in the order of LAW.md §2.
 pub fn deadlines(facts: &ClockFacts, calendars: &Calendars, config: &ClockConfig) -> Vec<Deadline> {
     let mut out = Vec::new();

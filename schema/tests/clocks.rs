@@ -11,7 +11,7 @@ use expect_test::{expect, Expect};
 use fengqiao_schema::calendar::{
     CalendarBasis, Calendars, Counting, HolidayCalendar, Period, YearBasis,
 };
-use fengqiao_schema::clocks::{
+use fengqiao_schema::clocks::{case_deadlines, 
     deadlines, ClockConfig, ClockFacts, ExtensionFacts, LitigationFacts, MediationFacts,
     PetitionFacts, ReconsiderationFacts, SuspensionEffect, SuspensionFacts,
 };
@@ -1329,8 +1329,9 @@ fn facts_from_a_case() {
     case.litigation.judgment.outcome = Some(LitigationOutcome::ComplaintDismissed);
     case.litigation.judgment.served_on = on("2026-03-04");
 
+    let found = case_deadlines(&case, d("2026-03-25"), &Calendars::official(), &ClockConfig::default());
     let facts = ClockFacts::from_case(&case, d("2026-03-25"));
-    let found = deadlines(&facts, &Calendars::official(), &ClockConfig::default());
+    assert_eq!(found, deadlines(&facts, &Calendars::official(), &ClockConfig::default()));
     let actual: Vec<String> = found
         .iter()
         .map(|d| {
