@@ -43,7 +43,13 @@ fn writer_commits(run: [u8; 8], writer: usize, commits: usize) -> Vec<DocumentCo
             tx.put(ROOT, "edits", n as i64).expect("put");
         }
         tx.commit();
-        out.push(DocumentCommit { case_id, chunk: doc.save_after(&heads), is_new: n == 0, actor_bindings: Vec::new() });
+        out.push(DocumentCommit {
+            case_id,
+            chunk: doc.save_after(&heads),
+            is_new: n == 0,
+            actor_bindings: Vec::new(),
+            access: None,
+        });
         heads = doc.get_heads();
     }
     out

@@ -6,6 +6,7 @@ use crate::store::cache::CacheBudget;
 use crate::store::compaction::CompactionPolicy;
 use crate::store::group_commit::GroupCommitBounds;
 use crate::store::DatabaseUrl;
+use crate::sync::SyncSettings;
 
 /// Everything the services need to start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +14,7 @@ pub struct Settings {
     pub database: DatabaseUrl,
     pub auth: AuthSettings,
     pub storage: StorageSettings,
+    pub sync: SyncSettings,
 }
 
 /// How documents are cached, committed and compacted.
@@ -26,6 +28,11 @@ pub struct StorageSettings {
 impl Settings {
     /// The defaults, on the given database.
     pub fn with_database(database: DatabaseUrl) -> Settings {
-        Settings { database, auth: AuthSettings::default(), storage: StorageSettings::default() }
+        Settings {
+            database,
+            auth: AuthSettings::default(),
+            storage: StorageSettings::default(),
+            sync: SyncSettings::default(),
+        }
     }
 }

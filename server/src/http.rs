@@ -1,6 +1,7 @@
-//! The HTTP surface: health and readiness, login and refresh, and the `Authenticated` extractor
-//! that every authenticated endpoint uses. `router` builds the routes; `serve` runs them on a
-//! listener the caller bound (port 0 in tests) until `shutdown` completes.
+//! The HTTP surface: health and readiness, metrics, login and refresh, the sync endpoints
+//! (`crate::sync`), and the `Authenticated` extractor that every authenticated endpoint uses.
+//! `router` builds the routes; `serve` runs them on a listener the caller bound (port 0 in tests)
+//! until `shutdown` completes, then closes the live sync connections and waits for them.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -19,8 +20,10 @@ use tokio::net::TcpListener;
 use crate::auth::{Auth, LoginRequest, Principal, RefreshRequest, Session};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
+use crate::metrics::Metrics;
 use crate::store::live::LiveDocuments;
 use crate::store::Store;
+use crate::sync::SyncHub;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
@@ -28,25 +31,50 @@ pub struct AppState {
     pub store: Store,
     pub auth: Arc<Auth>,
     pub documents: LiveDocuments,
+    pub sync: SyncHub,
+    pub metrics: Metrics,
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/v1/sync", get(crate::sync::websocket::upgrade).post(crate::sync::http::post))
         .route("/v1/auth/login", post(login))
         .route("/v1/auth/refresh", post(refresh))
         .route("/v1/auth/me", get(me))
         .with_state(state)
 }
 
-/// Serves the routes on `listener` until `shutdown` completes, then lets requests in flight finish.
+/// Serves the routes on `listener` until `shutdown` completes, then lets requests in flight finish
+/// and closes the live sync connections (each finishes the message it is answering, commits
+/// included, sends `unavailable` and closes), and returns once they are all gone.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    let hub = state.sync.clone();
+    let shutdown = {
+        let hub = hub.clone();
+        async move {
+            shutdown.await;
+            hub.begin_shutdown();
+        }
+    };
+    let served = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
+    hub.begin_shutdown();
+    hub.connections_closed().await;
+    served
+}
+
+/// `GET /metrics`: the Prometheus text format.
+async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        state.metrics.render(&state.documents),
+    )
 }
 
 /// The body of `/healthz` and `/readyz`.

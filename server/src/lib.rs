@@ -1,10 +1,13 @@
-//! The Fengqiao server library: storage (`store`), identity (`auth`), the HTTP surface (`http`)
-//! and the administrator's organisation import (`org`). The binary `fengqiao` (main.rs) is a thin
-//! command line over it. This is the only crate that knows HTTP, SQL and the clock.
+//! The Fengqiao server library: storage (`store`), identity (`auth`), the sync endpoints (`sync`),
+//! the HTTP surface (`http`), operational metrics (`metrics`) and the administrator's
+//! organisation import (`org`). The binary `fengqiao` (main.rs) is a thin command line over it.
+//! This is the only crate that knows HTTP, SQL and the clock.
 //!
 //! `Services::start` opens and migrates the store, makes sure a signing key exists and starts the
-//! background tasks (group commit, compaction); `http::serve` runs the routes on a listener the
-//! caller bound; `Services::stop` ends the background tasks and waits for them.
+//! background tasks (group commit, compaction, the revocation check, on PostgreSQL the listener
+//! for other processes' commits); `http::serve` runs the routes on a listener the caller bound and
+//! closes the live connections when it stops; `Services::stop` ends the background tasks (the
+//! group committer first commits what is queued) and waits for them.
 
 use std::sync::Arc;
 
@@ -16,8 +19,10 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod org;
 pub mod store;
+pub mod sync;
 
 pub use config::{Settings, StorageSettings};
 pub use error::{Error, Result};
@@ -30,6 +35,10 @@ use store::compaction::spawn_compactor;
 use store::group_commit::GroupCommitter;
 use store::live::LiveDocuments;
 use store::Store;
+use sync::notify::{spawn_change_listener, spawn_revocation_check};
+use sync::SyncHub;
+
+use crate::metrics::Metrics;
 
 /// The running server apart from its listener: the state handlers use, and the background tasks.
 pub struct Services {
@@ -58,7 +67,18 @@ impl Services {
         tracing::info!(actor = %server_actor, "server actor");
         let documents =
             LiveDocuments::new(store.clone(), committer, DocCache::new(settings.storage.cache), server_actor);
-        Ok(Services { state: AppState { store, auth: Arc::new(auth), documents }, tasks, cancel })
+        let metrics = Metrics::new();
+        documents.record_commit_latency(metrics.commit_seconds.clone());
+        let hub = SyncHub::new(settings.sync.clone());
+        let feed_head = store.feed_head().await?;
+        spawn_change_listener(store.clone(), documents.clone(), feed_head, &tasks, cancel.clone());
+        spawn_revocation_check(store.clone(), hub.clone(), &tasks, cancel.clone());
+        spawn_metrics_upkeep(metrics.clone(), &tasks, cancel.clone());
+        Ok(Services {
+            state: AppState { store, auth: Arc::new(auth), documents, sync: hub, metrics },
+            tasks,
+            cancel,
+        })
     }
 
     pub fn state(&self) -> AppState {
@@ -66,10 +86,25 @@ impl Services {
     }
 
     /// Stops the background tasks (the group committer first commits what is queued) and waits
-    /// for them. Call it after `serve` has returned.
+    /// for them. Call it after `serve` has returned (which closed the live connections).
     pub async fn stop(self) {
+        self.state.sync.begin_shutdown();
         self.cancel.cancel();
         self.tasks.close();
         self.tasks.wait().await;
     }
+}
+
+/// Folds histogram samples into their buckets now and then, so that memory stays bounded when
+/// nobody scrapes `/metrics`.
+fn spawn_metrics_upkeep(metrics: Metrics, tasks: &TaskTracker, cancel: CancellationToken) {
+    tasks.spawn(async move {
+        let mut ticks = tokio::time::interval(crate::metrics::UPKEEP_INTERVAL);
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = ticks.tick() => metrics.upkeep(),
+            }
+        }
+    });
 }

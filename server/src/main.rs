@@ -24,6 +24,7 @@ use fengqiao_server::store::compaction::CompactionPolicy;
 use fengqiao_server::store::group_commit::GroupCommitBounds;
 use fengqiao_server::store::units::NewUser;
 use fengqiao_server::store::{DatabaseUrl, Store};
+use fengqiao_server::sync::SyncSettings;
 use fengqiao_server::{serve, Services, Settings, StorageSettings};
 use tracing_subscriber::EnvFilter;
 
@@ -85,6 +86,9 @@ struct ServeArgs {
     /// A document with more chunks than this is compacted.
     #[arg(long, env = "FENGQIAO_COMPACT_AFTER_CHUNKS", default_value_t = 64)]
     compact_after_chunks: usize,
+    /// Open sync WebSockets one device may have at once.
+    #[arg(long, env = "FENGQIAO_MAX_CONNECTIONS_PER_DEVICE", default_value_t = 4)]
+    max_connections_per_device: usize,
 }
 
 #[derive(Subcommand)]
@@ -246,6 +250,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn run_server(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.access_token_minutes > 0, "--access-token-minutes must be positive");
     anyhow::ensure!(args.refresh_token_days > 0, "--refresh-token-days must be positive");
+    anyhow::ensure!(args.max_connections_per_device > 0, "--max-connections-per-device must be positive");
     let settings = Settings {
         database,
         auth: AuthSettings {
@@ -261,6 +266,7 @@ async fn run_server(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()
             },
             compaction: CompactionPolicy { max_chunks: args.compact_after_chunks, ..CompactionPolicy::default() },
         },
+        sync: SyncSettings { max_connections_per_device: args.max_connections_per_device, ..SyncSettings::default() },
     };
     let services = Services::start(&settings).await?;
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -11,6 +11,9 @@ use std::collections::{BTreeMap, HashMap};
 use automerge::{Automerge, ChangeHash};
 use fengqiao_schema::ids::CaseId;
 
+use super::access::CaseReaders;
+use super::documents::FeedSeq;
+
 /// Fixed memory of a loaded document whatever its size (op set, change graph, indexes): a loaded
 /// one-change document takes about 18 KB.
 const ENTRY_OVERHEAD: usize = 16 * 1024;
@@ -45,6 +48,25 @@ pub struct CachedDocument {
     pub durable_heads: Vec<ChangeHash>,
     /// Bytes of the document on disk (snapshot plus chunks): the base of the size estimate.
     pub stored_bytes: usize,
+    /// Who reads the case as stored (`store::access`): a commit that changes it rewrites the
+    /// case's access rows.
+    pub readers: CaseReaders,
+    /// The newest feed entry of the case that `doc` is known to hold; a cached document behind the
+    /// feed (another server process committed since) is loaded again.
+    pub seq: Option<FeedSeq>,
+}
+
+impl CachedDocument {
+    /// A document nobody has stored yet.
+    pub fn empty() -> CachedDocument {
+        CachedDocument {
+            doc: Automerge::new(),
+            durable_heads: Vec::new(),
+            stored_bytes: 0,
+            readers: CaseReaders::default(),
+            seq: None,
+        }
+    }
 }
 
 struct Entry {

@@ -19,9 +19,13 @@ use automerge::{ActorId, Automerge, ChangeHash};
 use fengqiao_schema::ids::{CaseId, DeviceId, UserId};
 use sqlx::Row;
 
-use super::{to_i64, to_usize, with_read_pool, with_write_tx, Store};
+use super::access::CaseReaders;
+use super::{to_i64, to_usize, with_read_pool, with_write_tx, BackendKind, Store};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
+
+/// The PostgreSQL channel on which a commit announces the last feed number it wrote.
+pub const CHANGES_CHANNEL: &str = "fengqiao_changes";
 
 /// The sequence number of one committed document change batch in the change feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -77,6 +81,9 @@ pub struct DocumentCommit {
     /// Actor ids to bind in the same transaction; a binding that already names someone else
     /// refuses the whole commit.
     pub actor_bindings: Vec<ActorBinding>,
+    /// Who reads the case from this commit on, when that changes (always for a new case):
+    /// written to `case_access` and `case_access_log` in the same transaction (`store::access`).
+    pub access: Option<CaseReaders>,
 }
 
 /// Why one commit of a group was not stored. The other commits of the group are unaffected.
@@ -286,6 +293,26 @@ impl Store {
                         .bind(now.millis())
                         .execute(&mut *savepoint)
                         .await?;
+                    if let Some(readers) = &commit.access {
+                        sqlx::query("DELETE FROM case_access WHERE case_id = $1")
+                            .bind(case_id)
+                            .execute(&mut *savepoint)
+                            .await?;
+                        for (scope, unit) in readers.entries() {
+                            sqlx::query("INSERT INTO case_access (case_id, scope, unit_id) VALUES ($1, $2, $3)")
+                                .bind(case_id)
+                                .bind(scope.code())
+                                .bind(unit)
+                                .execute(&mut *savepoint)
+                                .await?;
+                        }
+                        sqlx::query("INSERT INTO case_access_log (case_id, seq, readers) VALUES ($1, $2, $3)")
+                            .bind(case_id)
+                            .bind(next)
+                            .bind(readers.encode())
+                            .execute(&mut *savepoint)
+                            .await?;
+                    }
                     Ok(Ok(()))
                 }
                 .await;
@@ -309,6 +336,16 @@ impl Store {
             if next != end {
                 // Hand back the numbers of refused commits: the feed stays without gaps.
                 sqlx::query("UPDATE feed_counter SET next = $1 WHERE id = 1").bind(next).execute(&mut *tx).await?;
+            }
+            if next > end - reserved && self.kind() == BackendKind::Postgres {
+                // Delivered when (and only if) the transaction commits: the other server processes
+                // read the feed up to this number, drop what they cached of those cases and wake
+                // their live sessions (`sync::notify`).
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(CHANGES_CHANNEL)
+                    .bind((next - 1).to_string())
+                    .execute(&mut *tx)
+                    .await?;
             }
             tx.commit().await?;
             Ok(outcomes)

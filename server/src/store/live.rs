@@ -6,20 +6,27 @@
 //!
 //! A `DocumentGuard` holds the document's lock. The cache only ever holds durable state: the guard
 //! takes the document out, and puts it back when dropped only if it holds nothing uncommitted; a
-//! document with changes that were not committed (or whose commit failed) is dropped and loaded
-//! again from the database by the next user.
+//! document with changes that were not committed (or whose commit failed, or that the caller
+//! discarded) is dropped and loaded again from the database by the next user.
+//!
+//! Every commit is announced on a process-wide broadcast ([`LiveDocuments::subscribe`]), with who
+//! reads the case, so that live sync connections can tell their devices. On PostgreSQL several
+//! server processes share the database: a cached document is checked against the change feed when
+//! it is locked (one indexed query) and loaded again if another process committed to it since,
+//! and the other processes' commits reach this one's broadcast through `sync::notify`.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use automerge::{ActorId, Automerge};
 use fengqiao_schema::ids::CaseId;
-use tokio::sync::OwnedMutexGuard;
+use tokio::sync::{broadcast, OwnedMutexGuard};
 
+use super::access::CaseReaders;
 use super::cache::{CachedDocument, DocCache};
 use super::documents::{ActorBinding, DocumentCommit, FeedSeq};
 use super::group_commit::{CommitError, GroupCommitter};
-use super::Store;
+use super::{BackendKind, Store};
 use crate::error::{Error, Result};
 
 /// Per-case write locks; entries whose lock nobody holds or waits for are pruned as the map grows.
@@ -44,12 +51,35 @@ impl DocumentLocks {
     }
 }
 
+/// Committed changes a live connection may not have taken yet before it counts as lagging (and
+/// then treats everything as changed).
+const CHANGES_CAPACITY: usize = 4096;
+
 struct Shared {
     store: Store,
     server_actor: ActorId,
     committer: GroupCommitter,
     cache: Mutex<DocCache>,
     locks: Mutex<DocumentLocks>,
+    changes: broadcast::Sender<CommittedChange>,
+    /// Other processes may write the database (PostgreSQL): check cached documents against the
+    /// feed, and remember this process's own commits so their notifications are not news.
+    shared_database: bool,
+    own_commits: Mutex<BTreeSet<FeedSeq>>,
+    commit_seconds: OnceLock<metrics::Histogram>,
+}
+
+/// A change to one case, durable, as announced to live connections.
+#[derive(Debug, Clone)]
+pub struct CommittedChange {
+    pub case_id: CaseId,
+    pub seq: FeedSeq,
+    /// Who reads the case after the change; `None` when not known (the listener for another
+    /// process's commits could not read it): every connection then treats it as possibly readable.
+    pub readers: Option<Arc<CaseReaders>>,
+    /// The live connection whose session made the change: it is not notified of its own changes
+    /// (its next session lists them anyway).
+    pub origin: Option<u64>,
 }
 
 /// Case documents in use: per-document write serialisation, the cache, and durable commits.
@@ -71,6 +101,7 @@ impl LiveDocuments {
     /// registrations): it must be this process's alone, since two writers under one actor id
     /// cannot merge.
     pub fn new(store: Store, committer: GroupCommitter, cache: DocCache, server_actor: ActorId) -> LiveDocuments {
+        let shared_database = store.kind() == BackendKind::Postgres;
         LiveDocuments {
             shared: Arc::new(Shared {
                 store,
@@ -78,8 +109,40 @@ impl LiveDocuments {
                 committer,
                 cache: Mutex::new(cache),
                 locks: Mutex::new(DocumentLocks::default()),
+                changes: broadcast::channel(CHANGES_CAPACITY).0,
+                shared_database,
+                own_commits: Mutex::new(BTreeSet::new()),
+                commit_seconds: OnceLock::new(),
             }),
         }
+    }
+
+    /// Records the latency of every commit (queue, group transaction, flush) in `histogram`, in
+    /// seconds. Only the first call counts.
+    pub fn record_commit_latency(&self, histogram: metrics::Histogram) {
+        let _ = self.shared.commit_seconds.set(histogram);
+    }
+
+    /// Every commit from now on, in commit order per case.
+    pub fn subscribe(&self) -> broadcast::Receiver<CommittedChange> {
+        self.shared.changes.subscribe()
+    }
+
+    /// Whether this process made the commit at `seq` (the PostgreSQL listener's question before it
+    /// treats a notification as news). Ask in feed order: numbers below `seq` are forgotten.
+    pub fn is_own_commit(&self, seq: FeedSeq) -> bool {
+        let mut own = lock_unpoisoned(&self.shared.own_commits);
+        let mine = own.remove(&seq);
+        *own = own.split_off(&seq);
+        mine
+    }
+
+    /// Another server process committed `case_id` at `seq`: drops what this process cached of the
+    /// case and wakes the live connections that may read it.
+    pub fn remote_commit(&self, case_id: CaseId, seq: FeedSeq, readers: Option<CaseReaders>) {
+        self.forget(&case_id);
+        let _ =
+            self.shared.changes.send(CommittedChange { case_id, seq, readers: readers.map(Arc::new), origin: None });
     }
 
     /// Waits for the document's lock and loads it (from the cache, or else from the database).
@@ -89,21 +152,50 @@ impl LiveDocuments {
     pub async fn lock(&self, case_id: CaseId) -> Result<DocumentGuard> {
         let lock = lock_unpoisoned(&self.shared.locks).lock_for(case_id);
         let held = lock.lock_owned().await;
-        let cached = lock_unpoisoned(&self.shared.cache).take(&case_id);
+        let mut cached = lock_unpoisoned(&self.shared.cache).take(&case_id);
+        let mut latest = None;
+        if self.shared.shared_database {
+            // Another process may have committed to the case since it was cached.
+            latest = self.shared.store.latest_case_seq(case_id).await?;
+            if cached.as_ref().is_some_and(|c| c.seq < latest) {
+                cached = None;
+            }
+        }
         let (mut loaded, stored) = match cached {
             Some(cached) => (cached, true),
-            None => match self.shared.store.load_document(case_id).await? {
-                Some(stored) => {
-                    let stored_bytes = stored.stored_bytes();
-                    let doc =
-                        tokio::task::spawn_blocking(move || stored.to_automerge()).await.map_err(Error::internal)??;
-                    (CachedDocument { durable_heads: doc.get_heads(), doc, stored_bytes }, true)
+            None => {
+                if !self.shared.shared_database {
+                    latest = self.shared.store.latest_case_seq(case_id).await?;
                 }
-                None => (CachedDocument { doc: Automerge::new(), durable_heads: Vec::new(), stored_bytes: 0 }, false),
-            },
+                // Read after `latest`: the document holds at least that entry.
+                match self.shared.store.load_document(case_id).await? {
+                    Some(stored) => {
+                        let stored_bytes = stored.stored_bytes();
+                        let (doc, readers) = tokio::task::spawn_blocking(move || {
+                            stored.to_automerge().map(|doc| {
+                                let readers = CaseReaders::of_document(&doc);
+                                (doc, readers)
+                            })
+                        })
+                        .await
+                        .map_err(Error::internal)??;
+                        let durable_heads = doc.get_heads();
+                        (CachedDocument { doc, durable_heads, stored_bytes, readers, seq: latest }, true)
+                    }
+                    None => (CachedDocument::empty(), false),
+                }
+            }
         };
         loaded.doc.set_actor(self.shared.server_actor.clone());
-        Ok(DocumentGuard { shared: self.shared.clone(), case_id, loaded, stored, _held: held })
+        Ok(DocumentGuard {
+            shared: self.shared.clone(),
+            case_id,
+            loaded,
+            stored,
+            discarded: false,
+            origin: None,
+            _held: held,
+        })
     }
 
     /// The actor of the changes this process makes.
@@ -152,6 +244,9 @@ pub struct DocumentGuard {
     case_id: CaseId,
     loaded: CachedDocument,
     stored: bool,
+    /// The document in memory may hold something that is not in the database: never cache it.
+    discarded: bool,
+    origin: Option<u64>,
     /// Released after `Drop::drop` has put the document back in the cache.
     _held: OwnedMutexGuard<()>,
 }
@@ -175,6 +270,23 @@ impl DocumentGuard {
         &mut self.loaded.doc
     }
 
+    /// Who reads the case as stored.
+    pub fn readers(&self) -> &CaseReaders {
+        &self.loaded.readers
+    }
+
+    /// Names the live connection on whose behalf the next commits are made (see
+    /// [`CommittedChange::origin`]).
+    pub fn set_origin(&mut self, origin: Option<u64>) {
+        self.origin = origin;
+    }
+
+    /// The document in memory may hold state that is not in the database (an ingest that failed
+    /// half-way): it is not put back in the cache, and the next user loads it from the database.
+    pub fn discard(&mut self) {
+        self.discarded = true;
+    }
+
     /// The document holds changes that are not durable yet.
     pub fn has_uncommitted_changes(&self) -> bool {
         self.loaded.doc.get_heads() != self.loaded.durable_heads
@@ -191,12 +303,31 @@ impl DocumentGuard {
         }
         let chunk = self.loaded.doc.save_after(&self.loaded.durable_heads);
         let chunk_len = chunk.len();
-        let commit = DocumentCommit { case_id: self.case_id, chunk, is_new: !self.stored, actor_bindings };
-        match self.shared.committer.commit(commit).await {
+        let readers = CaseReaders::of_document(&self.loaded.doc);
+        let access = (!self.stored || readers != self.loaded.readers).then(|| readers.clone());
+        let commit = DocumentCommit { case_id: self.case_id, chunk, is_new: !self.stored, actor_bindings, access };
+        let started = std::time::Instant::now();
+        let outcome = self.shared.committer.commit(commit).await;
+        if let Some(histogram) = self.shared.commit_seconds.get() {
+            histogram.record(started.elapsed().as_secs_f64());
+        }
+        match outcome {
             Ok(seq) => {
+                if self.shared.shared_database {
+                    lock_unpoisoned(&self.shared.own_commits).insert(seq);
+                }
                 self.loaded.durable_heads = heads;
                 self.loaded.stored_bytes += chunk_len;
+                self.loaded.seq = Some(seq);
+                self.loaded.readers = readers.clone();
                 self.stored = true;
+                // Nobody listening is not an error.
+                let _ = self.shared.changes.send(CommittedChange {
+                    case_id: self.case_id,
+                    seq,
+                    readers: Some(Arc::new(readers)),
+                    origin: self.origin,
+                });
                 Ok(Some(seq))
             }
             Err(CommitError::Refused(refused)) => Err(Error::CommitRefused(refused)),
@@ -207,11 +338,8 @@ impl DocumentGuard {
 
 impl Drop for DocumentGuard {
     fn drop(&mut self) {
-        if self.stored && !self.has_uncommitted_changes() {
-            let loaded = std::mem::replace(
-                &mut self.loaded,
-                CachedDocument { doc: Automerge::new(), durable_heads: Vec::new(), stored_bytes: 0 },
-            );
+        if self.stored && !self.discarded && !self.has_uncommitted_changes() {
+            let loaded = std::mem::replace(&mut self.loaded, CachedDocument::empty());
             lock_unpoisoned(&self.shared.cache).insert(self.case_id, loaded);
         }
     }

@@ -21,6 +21,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 use crate::error::Result;
 
+pub mod access;
 pub mod cache;
 pub mod compaction;
 pub mod documents;
@@ -184,6 +185,14 @@ impl Store {
         match &*self.backend {
             Backend::Sqlite { .. } => BackendKind::Sqlite,
             Backend::Postgres(_) => BackendKind::Postgres,
+        }
+    }
+
+    /// The PostgreSQL pool, for what only PostgreSQL has (LISTEN); `None` on SQLite.
+    pub fn postgres_pool(&self) -> Option<&PgPool> {
+        match &*self.backend {
+            Backend::Postgres(pool) => Some(pool),
+            Backend::Sqlite { .. } => None,
         }
     }
 

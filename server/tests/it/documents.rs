@@ -22,7 +22,7 @@ use tokio_util::task::TaskTracker;
 use crate::common::*;
 
 fn append(case_id: fengqiao_schema::ids::CaseId, chunk: Vec<u8>, is_new: bool) -> DocumentCommit {
-    DocumentCommit { case_id, chunk, is_new, actor_bindings: Vec::new() }
+    DocumentCommit { case_id, chunk, is_new, actor_bindings: Vec::new(), access: None }
 }
 
 /// Commits `doc`'s changes since `durable` as one chunk; returns the new durable heads.
@@ -338,7 +338,7 @@ async fn compaction_candidates_follow_the_policy() {
 }
 
 fn cached(stored_bytes: usize) -> CachedDocument {
-    CachedDocument { doc: Automerge::new(), durable_heads: Vec::new(), stored_bytes }
+    CachedDocument { stored_bytes, ..CachedDocument::empty() }
 }
 
 #[test]
@@ -513,6 +513,7 @@ async fn the_first_binding_of_an_actor_wins() {
             chunk: new_document(actor(7)).save(),
             is_new: true,
             actor_bindings: vec![binding(user, dev)],
+            access: None,
         };
         let outcomes = store
             .commit(

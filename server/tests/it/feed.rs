@@ -25,6 +25,7 @@ async fn pages_of_the_feed_follow_the_cursor() {
                 chunk: new_document(actor(n)).save(),
                 is_new: true,
                 actor_bindings: vec![],
+                access: None,
             };
             store.commit(vec![commit], Timestamp::now()).await.expect("commit");
         }
@@ -68,6 +69,7 @@ async fn a_reader_never_skips_a_number_while_two_committers_race() {
                             chunk: new_document(actor(c + 1)).save(),
                             is_new: true,
                             actor_bindings: vec![],
+                            access: None,
                         })
                         .collect();
                     let outcomes = store.commit(group, Timestamp::now()).await.expect("commit");

@@ -1,0 +1,258 @@
+//! `GET /v1/sync` upgraded to a WebSocket: live sessions (PROTOCOL §1, §5.6).
+//!
+//! The token is checked before the upgrade (the `Authorization` header, or for browsers the
+//! `bearer.<token>` subprotocol offered beside `fengqiao.v1`), and again at the start of every
+//! session on the connection, so an expired token or a revoked device or user ends sync at the
+//! next session at the latest. Revocation also closes the connection at once: every connection is
+//! in the hub's registry by device and user, and revoking either (here, or by another process,
+//! noticed by `notify::spawn_revocation_check`) closes it with `device_revoked`.
+//!
+//! One `ServerSession` lives from `hello` to `done`; between sessions the connection stays open
+//! and the server sends `notify` when a case the user reads changed (a commit of this process
+//! from the `LiveDocuments` broadcast, or of another, from the PostgreSQL listener). Changes made
+//! by the connection's own sessions are not notified: the next session lists them anyway.
+//! Notifications that arrive during a session are remembered and sent after `done`.
+
+use std::sync::Arc;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use fengqiao_schema::units::UnitTree;
+use fengqiao_sync::protocol::{ErrorCode, Failure, ServerMessage};
+use fengqiao_sync::session::ServerSession;
+use tokio::sync::broadcast::error::RecvError;
+use tracing::Instrument;
+
+use super::driver::{Driver, Peer};
+use super::http::{error_response, load_units, verify};
+use super::{CloseReason, Registration};
+use crate::auth::Principal;
+use crate::http::AppState;
+
+/// The subprotocol of this protocol version.
+pub const SUBPROTOCOL: &str = "fengqiao.v1";
+/// The prefix of the subprotocol that carries the access token for clients without headers.
+const BEARER_PREFIX: &str = "bearer.";
+/// Close code for a connection ended by an `error` message (RFC 6455 "policy violation").
+const CLOSE_POLICY: u16 = 1008;
+/// Close code for a server going away.
+const CLOSE_GOING_AWAY: u16 = 1001;
+
+/// The access token of an upgrade request: the bearer header, else the `bearer.` subprotocol.
+fn upgrade_token(headers: &HeaderMap) -> Option<String> {
+    if let Some(value) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        let (scheme, token) = value.split_once(' ')?;
+        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string());
+    }
+    headers
+        .get_all(SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix(BEARER_PREFIX))
+        .map(str::to_string)
+}
+
+pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+    let Some(token) = upgrade_token(&headers) else {
+        return error_response(Failure::new(ErrorCode::Unauthorized));
+    };
+    let principal = match verify(&state, &token).await {
+        Ok(principal) => principal,
+        Err(failure) => return error_response(failure),
+    };
+    let units = match load_units(&state).await {
+        Ok(units) => units,
+        Err(failure) => return error_response(failure),
+    };
+    let registration = match state.sync.register(&principal.device, &principal.user.id) {
+        Ok(registration) => registration,
+        Err(_) => {
+            let limit = state.sync.settings().max_connections_per_device;
+            tracing::info!(device = %principal.device, limit, "too many live connections");
+            let failure = Failure {
+                message: format!("本设备已有 {limit} 个同步连接，请关闭其他连接后重试。"),
+                ..Failure::new(ErrorCode::Unavailable)
+            };
+            let mut response = error_response(failure);
+            *response.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
+            return response;
+        }
+    };
+    // Held until the connection's task ends, so that shutdown waits for it.
+    let tracked = state.sync.tasks().token();
+    let limit = state.sync.settings().limits.max_message_bytes;
+    ws.protocols([SUBPROTOCOL])
+        // Messages a little over the limit are read and answered `too_large` (PROTOCOL §9); only
+        // far larger ones are cut off by the WebSocket layer.
+        .max_message_size(limit.saturating_mul(2))
+        .max_frame_size(limit.saturating_mul(2))
+        .on_upgrade(move |socket| async move {
+            let _tracked = tracked;
+            let span = tracing::info_span!(
+                "sync_connection",
+                connection = registration.id,
+                user = %principal.user.id,
+                device = %principal.device,
+            );
+            Connection { state, principal, units, token, registration, socket }.run().instrument(span).await;
+        })
+        .into_response()
+}
+
+struct Connection {
+    state: AppState,
+    principal: Principal,
+    /// The unit tree as of the last session start, to judge which changes to notify.
+    units: Arc<UnitTree>,
+    token: String,
+    registration: Registration,
+    socket: WebSocket,
+}
+
+impl Connection {
+    async fn run(mut self) {
+        let metrics = self.state.metrics.clone();
+        metrics.live_connections.increment(1.0);
+        let mut changes = self.state.documents.subscribe();
+        let mut closed = self.registration.closed.clone();
+        let mut session: Option<(ServerSession, Peer, tracing::Span)> = None;
+        let mut notify = false;
+        let limits = self.state.sync.settings().limits;
+        tracing::debug!("connected");
+        loop {
+            let reason = *closed.borrow_and_update();
+            if reason != CloseReason::Open {
+                if let Some(failure) = reason.failure() {
+                    self.send(&ServerMessage::Error(failure)).await;
+                }
+                let code = if reason == CloseReason::ShuttingDown { CLOSE_GOING_AWAY } else { CLOSE_POLICY };
+                self.close(code).await;
+                break;
+            }
+            if notify && session.is_none() {
+                notify = false;
+                metrics.notifications.increment(1);
+                if !self.send(&ServerMessage::Notify).await {
+                    break;
+                }
+            }
+            tokio::select! {
+                biased;
+                _ = closed.changed() => continue,
+                change = changes.recv() => match change {
+                    Ok(change) => {
+                        if change.origin == Some(self.registration.id) {
+                            continue;
+                        }
+                        notify |= change.readers.as_ref().is_none_or(|readers| {
+                            readers.can_read(&self.principal.user, &self.units)
+                        });
+                    }
+                    // Too far behind to tell which cases changed: any of them may have.
+                    Err(RecvError::Lagged(_)) => notify = true,
+                    Err(RecvError::Closed) => {}
+                },
+                message = self.socket.recv() => {
+                    let bytes = match message {
+                        None | Some(Ok(Message::Close(_))) => break,
+                        Some(Ok(Message::Binary(bytes))) => bytes,
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                        Some(Ok(Message::Text(_))) => {
+                            // PROTOCOL §1: a text frame ends the connection.
+                            let failure = Failure {
+                                message: "同步消息须以二进制帧发送，本次同步已中止。".to_string(),
+                                ..Failure::new(ErrorCode::Malformed)
+                            };
+                            self.send(&ServerMessage::Error(failure)).await;
+                            self.close(CLOSE_POLICY).await;
+                            break;
+                        }
+                        Some(Err(error)) => {
+                            tracing::debug!(%error, "the connection failed");
+                            // Most likely a message over the WebSocket layer's own limit.
+                            self.send(&ServerMessage::Error(Failure::new(ErrorCode::TooLarge))).await;
+                            break;
+                        }
+                    };
+                    if session.is_none() {
+                        match self.start_session(limits).await {
+                            Some(started) => session = Some(started),
+                            None => {
+                                self.close(CLOSE_POLICY).await;
+                                break;
+                            }
+                        }
+                    }
+                    let (server_session, peer, span) = session.as_mut().expect("a session was started above");
+                    let driver = Driver { state: &self.state, peer };
+                    let replies = driver.receive(server_session, &bytes).instrument(span.clone()).await;
+                    let mut failed = false;
+                    for reply in &replies {
+                        failed |= matches!(reply, ServerMessage::Error(_));
+                        if !self.send(reply).await {
+                            return self.finish(session.is_some());
+                        }
+                    }
+                    if server_session.is_finished() {
+                        session = None;
+                        metrics.active_sessions.decrement(1.0);
+                        if failed {
+                            // PROTOCOL §1: the server closes the connection after an error.
+                            self.close(CLOSE_POLICY).await;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        self.finish(session.is_some());
+    }
+
+    fn finish(&self, in_session: bool) {
+        if in_session {
+            self.state.metrics.active_sessions.decrement(1.0);
+        }
+        self.state.metrics.live_connections.decrement(1.0);
+        tracing::debug!("disconnected");
+    }
+
+    /// Checks the token again and reads the unit tree for a new session; `None` after sending
+    /// the error that refuses it.
+    async fn start_session(
+        &mut self,
+        limits: fengqiao_sync::protocol::Limits,
+    ) -> Option<(ServerSession, Peer, tracing::Span)> {
+        let started = match verify(&self.state, &self.token).await {
+            Ok(principal) => load_units(&self.state).await.map(|units| (principal, units)),
+            Err(failure) => Err(failure),
+        };
+        let (principal, units) = match started {
+            Ok(started) => started,
+            Err(failure) => {
+                self.send(&ServerMessage::Error(failure)).await;
+                return None;
+            }
+        };
+        self.principal = principal.clone();
+        self.units = units.clone();
+        self.state.metrics.websocket_sessions.increment(1);
+        self.state.metrics.active_sessions.increment(1.0);
+        let span = tracing::info_span!("sync_session", transport = "websocket");
+        let peer = Peer { principal, units, origin: Some(self.registration.id) };
+        Some((ServerSession::new(limits), peer, span))
+    }
+
+    /// Sends one message; false if the connection is gone.
+    async fn send(&mut self, message: &ServerMessage) -> bool {
+        self.socket.send(Message::Binary(message.encode().into())).await.is_ok()
+    }
+
+    async fn close(&mut self, code: u16) {
+        let _ = self.socket.send(Message::Close(Some(CloseFrame { code, reason: "".into() }))).await;
+    }
+}
