@@ -22,7 +22,7 @@ use tokio_util::task::TaskTracker;
 use crate::common::*;
 
 fn append(case_id: fengqiao_schema::ids::CaseId, chunk: Vec<u8>, is_new: bool) -> DocumentCommit {
-    DocumentCommit { case_id, chunk, is_new, actor_bindings: Vec::new(), access: None }
+    DocumentCommit { case_id, chunk, is_new, actor_bindings: Vec::new(), access: None, projection: None }
 }
 
 /// Commits `doc`'s changes since `durable` as one chunk; returns the new durable heads.
@@ -266,12 +266,16 @@ async fn compaction_runs_beside_concurrent_writers_without_losing_changes() {
                 (case_id, doc)
             });
         }
+        // The compactor keeps going for as long as the writers write (a fixed number of rounds
+        // could end before a slow machine's writers have appended anything to fold).
+        let writing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
         let compactor = {
             let store = store.clone();
             let cases = cases.clone();
+            let writing = writing.clone();
             tokio::spawn(async move {
                 let mut compacted = 0;
-                for _ in 0..30 {
+                while writing.load(std::sync::atomic::Ordering::SeqCst) {
                     for case_id in &cases {
                         if let CompactionOutcome::Compacted { .. } =
                             store.compact_document(*case_id, Timestamp::now()).await.expect("compact")
@@ -285,6 +289,7 @@ async fn compaction_runs_beside_concurrent_writers_without_losing_changes() {
             })
         };
         let written = within_deadline("the writers", writers.join_all()).await;
+        writing.store(false, std::sync::atomic::Ordering::SeqCst);
         let compacted = within_deadline("the compactor", compactor).await.expect("compactor");
         assert!(compacted > 0, "the compactor folded something while the writers wrote");
         for (case_id, doc) in written {
@@ -514,6 +519,7 @@ async fn the_first_binding_of_an_actor_wins() {
             is_new: true,
             actor_bindings: vec![binding(user, dev)],
             access: None,
+            projection: None,
         };
         let outcomes = store
             .commit(
