@@ -311,6 +311,19 @@ impl Store {
         Ok(seq.map(FeedSeq))
     }
 
+    /// The case's latest feed sequence number below `before`: what another process may have
+    /// committed to the case just before a commit of ours at `before`.
+    pub async fn latest_case_seq_before(&self, case_id: CaseId, before: FeedSeq) -> Result<Option<FeedSeq>> {
+        let seq: Option<i64> = with_read_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT MAX(seq) FROM change_feed WHERE case_id = $1 AND seq < $2")
+                .bind(&case_id.as_bytes()[..])
+                .bind(before.0)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(seq.map(FeedSeq))
+    }
+
     /// The next official case number of `unit` in `year`, counting from 1. A number once handed
     /// out is not handed out again, even if the case it was meant for is then not stored.
     pub async fn next_case_number(&self, unit: &UnitId, year: i32) -> Result<i64> {

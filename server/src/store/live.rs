@@ -318,7 +318,15 @@ impl DocumentGuard {
                 }
                 self.loaded.durable_heads = heads;
                 self.loaded.stored_bytes += chunk_len;
-                self.loaded.seq = Some(seq);
+                // Another process may have committed to this case between our load and our
+                // commit: this copy then lacks its changes and must be loaded afresh next time,
+                // not cached as current (its notification may already have come and gone).
+                let current = !self.shared.shared_database
+                    || matches!(
+                        self.shared.store.latest_case_seq_before(self.case_id, seq).await,
+                        Ok(previous) if previous == self.loaded.seq
+                    );
+                self.loaded.seq = if current { Some(seq) } else { None };
                 self.loaded.readers = readers.clone();
                 self.stored = true;
                 // Nobody listening is not an error.
