@@ -49,6 +49,7 @@ fn writer_commits(run: [u8; 8], writer: usize, commits: usize) -> Vec<DocumentCo
             is_new: n == 0,
             actor_bindings: Vec::new(),
             access: None,
+            projection: None,
         });
         heads = doc.get_heads();
     }

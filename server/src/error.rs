@@ -41,6 +41,13 @@ pub enum Error {
     /// A body that does not parse; the parser's text (English, may quote the request) is logged.
     #[error("请求格式不正确：{0}")]
     MalformedBody(String),
+    /// A case, review item or attachment that does not exist or that the user may not read: the
+    /// same answer for both (DESIGN §4).
+    #[error("未找到")]
+    NotFound,
+    /// The user reads the thing but may not do this to it.
+    #[error("无权进行此操作")]
+    Forbidden,
     #[error("单位「{0}」已存在")]
     UnitExists(UnitId),
     #[error("单位「{0}」不存在")]
@@ -76,7 +83,7 @@ pub enum Error {
 }
 
 /// The JSON body of every error response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// Stable, lower-case, for programs.
     pub code: String,
@@ -91,7 +98,8 @@ impl Error {
             InvalidCredentials | TokenMissing | TokenInvalid | TokenExpired | RefreshInvalid | RefreshExpired
             | RefreshReused => StatusCode::UNAUTHORIZED,
             // The server knows who is asking and refuses: the client must not retry with a refresh.
-            DeviceRevoked | UserRevoked | DeviceTaken => StatusCode::FORBIDDEN,
+            DeviceRevoked | UserRevoked | DeviceTaken | Forbidden => StatusCode::FORBIDDEN,
+            NotFound => StatusCode::NOT_FOUND,
             BadRequest(_) | MalformedBody(_) | NotATree(_) | OrgFile(_) => StatusCode::BAD_REQUEST,
             UnitExists(_) | UserExists(_) | CommitRefused(_) => StatusCode::CONFLICT,
             UnknownUnit(_) | UnknownUser(_) | UnknownDevice(_) | UnknownKey(_) => StatusCode::NOT_FOUND,
@@ -115,6 +123,8 @@ impl Error {
             RefreshExpired => "refresh_expired",
             RefreshReused => "refresh_reused",
             BadRequest(_) | MalformedBody(_) => "bad_request",
+            NotFound => "not_found",
+            Forbidden => "forbidden",
             UnitExists(_) => "unit_exists",
             UnknownUnit(_) => "unknown_unit",
             UserExists(_) => "user_exists",

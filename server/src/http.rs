@@ -1,5 +1,6 @@
 //! The HTTP surface: health and readiness, metrics, login and refresh, the sync endpoints
-//! (`crate::sync`), and the `Authenticated` extractor that every authenticated endpoint uses.
+//! (`crate::sync`), the JSON API (`crate::api`, `crate::stats`, `crate::openapi`), and the
+//! `Authenticated` extractor that every authenticated endpoint uses.
 //! `router` builds the routes; `serve` runs them on a listener the caller bound (port 0 in tests)
 //! until `shutdown` completes, then closes the live sync connections and waits for them.
 
@@ -44,6 +45,17 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/auth/login", post(login))
         .route("/v1/auth/refresh", post(refresh))
         .route("/v1/auth/me", get(me))
+        .route("/v1/openapi.json", get(crate::openapi::document))
+        .route("/v1/cases", get(crate::api::list_cases))
+        .route("/v1/cases/{id}/review/{item}/done", post(crate::api::mark_review_done))
+        .route("/v1/inbox", get(crate::api::inbox))
+        .route("/v1/stats", get(crate::stats::stats))
+        .route(
+            "/v1/attachments/{sha256}",
+            get(crate::api::get_attachment)
+                .put(crate::api::put_attachment)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::api::ATTACHMENT_LIMIT)),
+        )
         .with_state(state)
 }
 

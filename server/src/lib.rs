@@ -1,5 +1,6 @@
 //! The Fengqiao server library: storage (`store`), identity (`auth`), the sync endpoints (`sync`),
-//! the HTTP surface (`http`), operational metrics (`metrics`) and the administrator's
+//! the HTTP surface (`http`), the JSON API over the projections (`api`, `stats`, `openapi`),
+//! operational metrics (`metrics`) and the administrator's
 //! organisation import (`org`). The binary `fengqiao` (main.rs) is a thin command line over it.
 //! This is the only crate that knows HTTP, SQL and the clock.
 //!
@@ -14,13 +15,16 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+pub mod api;
 pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod error;
 pub mod http;
 pub mod metrics;
+pub mod openapi;
 pub mod org;
+pub mod stats;
 pub mod store;
 pub mod sync;
 

@@ -149,15 +149,15 @@ impl CaseReaders {
 }
 
 /// The SQL condition "row `a` of `case_access` lets this user read", with its arguments.
-struct Visibility {
-    condition: String,
+pub(crate) struct Visibility {
+    pub(crate) condition: String,
     /// Bound from `$first` on, in order.
-    arguments: Vec<String>,
+    pub(crate) arguments: Vec<String>,
 }
 
 impl Visibility {
     /// `None` when the user reads no case at all (an administrator).
-    fn of(user: &User, units: &UnitTree, first: usize) -> Option<Visibility> {
+    pub(crate) fn of(user: &User, units: &UnitTree, first: usize) -> Option<Visibility> {
         if !user.works_cases() {
             return None;
         }
@@ -191,6 +191,7 @@ macro_rules! bind_all {
         query
     }};
 }
+pub(crate) use bind_all;
 
 impl Store {
     /// Every case `user` reads, by case id.

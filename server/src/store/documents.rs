@@ -20,6 +20,7 @@ use fengqiao_schema::ids::{CaseId, DeviceId, UserId};
 use sqlx::Row;
 
 use super::access::CaseReaders;
+use super::projections::CaseProjection;
 use super::{to_i64, to_usize, with_read_pool, with_write_tx, BackendKind, Store};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
@@ -84,6 +85,10 @@ pub struct DocumentCommit {
     /// Who reads the case from this commit on, when that changes (always for a new case):
     /// written to `case_access` and `case_access_log` in the same transaction (`store::access`).
     pub access: Option<CaseReaders>,
+    /// The case's rows in the projection tables as of this commit (`store::projections`): they
+    /// replace the case's earlier rows in the same transaction. `None` leaves them as they are
+    /// (a document that does not read as a case).
+    pub projection: Option<CaseProjection>,
 }
 
 /// Why one commit of a group was not stored. The other commits of the group are unaffected.
@@ -313,6 +318,114 @@ impl Store {
                             .execute(&mut *savepoint)
                             .await?;
                     }
+                    if let Some(projection) = &commit.projection {
+                        for table in [
+                            "case_projection",
+                            "deadline_projection",
+                            "handoff_projection",
+                            "review_projection",
+                            "case_attachment_projection",
+                        ] {
+                            sqlx::query(&format!("DELETE FROM {table} WHERE case_id = $1"))
+                                .bind(case_id)
+                                .execute(&mut *savepoint)
+                                .await?;
+                        }
+                        let row = &projection.case;
+                        let date = |d: Option<fengqiao_schema::time::LegalDate>| d.map(|d| d.to_string());
+                        sqlx::query(
+                            "INSERT INTO case_projection (case_id, case_number, title, kind, track, custody_unit, \
+                             township, dispute_type, status, outcome, registered_at, registered_on, accepted_on, \
+                             concluded_on, source, restricted, mediation_result, mediation_result_on, \
+                             reconsideration_decision, reconsideration_decided_on, litigation_instance, \
+                             litigation_attendance, litigation_outcome, litigation_heard_on, litigation_judged_on, \
+                             satisfaction) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+                             $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)",
+                        )
+                        .bind(case_id)
+                        .bind(&row.case_number)
+                        .bind(&row.title)
+                        .bind(&row.kind)
+                        .bind(&row.track)
+                        .bind(&row.custody_unit)
+                        .bind(&row.township)
+                        .bind(&row.dispute_type)
+                        .bind(if row.concluded { "concluded" } else { "open" })
+                        .bind(&row.outcome)
+                        .bind(row.registered_at)
+                        .bind(date(row.registered_on))
+                        .bind(date(row.accepted_on))
+                        .bind(date(row.concluded_on))
+                        .bind(&row.source)
+                        .bind(row.restricted)
+                        .bind(&row.mediation_result)
+                        .bind(date(row.mediation_result_on))
+                        .bind(&row.reconsideration_decision)
+                        .bind(date(row.reconsideration_decided_on))
+                        .bind(&row.litigation_instance)
+                        .bind(row.litigation_attendance.map(super::projections::attendance_code))
+                        .bind(&row.litigation_outcome)
+                        .bind(date(row.litigation_heard_on))
+                        .bind(date(row.litigation_judged_on))
+                        .bind(&row.satisfaction)
+                        .execute(&mut *savepoint)
+                        .await?;
+                        for d in &projection.deadlines {
+                            sqlx::query(
+                                "INSERT INTO deadline_projection (case_id, rule, track, duty, start_on, due_on, met_on, \
+                                 suspended, explanation) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                            )
+                            .bind(case_id)
+                            .bind(&d.rule)
+                            .bind(&d.track)
+                            .bind(d.duty)
+                            .bind(d.start_on.to_string())
+                            .bind(d.due_on.to_string())
+                            .bind(date(d.met_on))
+                            .bind(d.suspended)
+                            .bind(&d.explanation)
+                            .execute(&mut *savepoint)
+                            .await?;
+                        }
+                        for h in &projection.handoffs {
+                            sqlx::query(
+                                "INSERT INTO handoff_projection (case_id, handoff_id, from_unit, from_track, to_unit, \
+                                 to_track, status, requested_at, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                            )
+                            .bind(case_id)
+                            .bind(&h.handoff_id)
+                            .bind(&h.from_unit)
+                            .bind(&h.from_track)
+                            .bind(&h.to_unit)
+                            .bind(&h.to_track)
+                            .bind(&h.status)
+                            .bind(h.requested_at)
+                            .bind(h.decided_at)
+                            .execute(&mut *savepoint)
+                            .await?;
+                        }
+                        for r in &projection.review {
+                            sqlx::query(
+                                "INSERT INTO review_projection (case_id, item_id, unit_id, kind, section, done) \
+                                 VALUES ($1, $2, $3, $4, $5, $6)",
+                            )
+                            .bind(case_id)
+                            .bind(&r.item_id)
+                            .bind(&r.unit_id)
+                            .bind(&r.kind)
+                            .bind(&r.section)
+                            .bind(r.done)
+                            .execute(&mut *savepoint)
+                            .await?;
+                        }
+                        for sha in &projection.attachments {
+                            sqlx::query("INSERT INTO case_attachment_projection (case_id, sha256) VALUES ($1, $2)")
+                                .bind(case_id)
+                                .bind(sha)
+                                .execute(&mut *savepoint)
+                                .await?;
+                        }
+                    }
                     Ok(Ok(()))
                 }
                 .await;
@@ -347,7 +460,20 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            tx.commit().await?;
+            let committed: Vec<i64> = outcomes.iter().filter_map(|o| o.as_ref().ok().map(|s| s.0)).collect();
+            let postgres = self.kind() == BackendKind::Postgres;
+            if postgres {
+                self.own_commits.lock().unwrap_or_else(|e| e.into_inner()).extend(committed.iter().copied());
+            }
+            if let Err(error) = tx.commit().await {
+                if postgres {
+                    let mut own = self.own_commits.lock().unwrap_or_else(|e| e.into_inner());
+                    for seq in &committed {
+                        own.remove(seq);
+                    }
+                }
+                return Err(error.into());
+            }
             Ok(outcomes)
         })
     }

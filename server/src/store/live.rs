@@ -15,7 +15,7 @@
 //! it is locked (one indexed query) and loaded again if another process committed to it since,
 //! and the other processes' commits reach this one's broadcast through `sync::notify`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use automerge::{ActorId, Automerge};
@@ -25,6 +25,7 @@ use tokio::sync::{broadcast, OwnedMutexGuard};
 use super::access::CaseReaders;
 use super::cache::{CachedDocument, DocCache};
 use super::documents::{ActorBinding, DocumentCommit, FeedSeq};
+use super::projections::CaseProjection;
 use super::group_commit::{CommitError, GroupCommitter};
 use super::{BackendKind, Store};
 use crate::error::{Error, Result};
@@ -65,7 +66,6 @@ struct Shared {
     /// Other processes may write the database (PostgreSQL): check cached documents against the
     /// feed, and remember this process's own commits so their notifications are not news.
     shared_database: bool,
-    own_commits: Mutex<BTreeSet<FeedSeq>>,
     commit_seconds: OnceLock<metrics::Histogram>,
 }
 
@@ -111,7 +111,6 @@ impl LiveDocuments {
                 locks: Mutex::new(DocumentLocks::default()),
                 changes: broadcast::channel(CHANGES_CAPACITY).0,
                 shared_database,
-                own_commits: Mutex::new(BTreeSet::new()),
                 commit_seconds: OnceLock::new(),
             }),
         }
@@ -131,10 +130,7 @@ impl LiveDocuments {
     /// Whether this process made the commit at `seq` (the PostgreSQL listener's question before it
     /// treats a notification as news). Ask in feed order: numbers below `seq` are forgotten.
     pub fn is_own_commit(&self, seq: FeedSeq) -> bool {
-        let mut own = lock_unpoisoned(&self.shared.own_commits);
-        let mine = own.remove(&seq);
-        *own = own.split_off(&seq);
-        mine
+        self.shared.store.is_own_commit(seq.0)
     }
 
     /// Another server process committed `case_id` at `seq`: drops what this process cached of the
@@ -305,7 +301,10 @@ impl DocumentGuard {
         let chunk_len = chunk.len();
         let readers = CaseReaders::of_document(&self.loaded.doc);
         let access = (!self.stored || readers != self.loaded.readers).then(|| readers.clone());
-        let commit = DocumentCommit { case_id: self.case_id, chunk, is_new: !self.stored, actor_bindings, access };
+        let today = fengqiao_schema::time::Instant::from_unix(crate::clock::Timestamp::now().secs()).china_date();
+        let projection = CaseProjection::of_document(&self.loaded.doc, today);
+        let commit =
+            DocumentCommit { case_id: self.case_id, chunk, is_new: !self.stored, actor_bindings, access, projection };
         let started = std::time::Instant::now();
         let outcome = self.shared.committer.commit(commit).await;
         if let Some(histogram) = self.shared.commit_seconds.get() {
@@ -313,9 +312,6 @@ impl DocumentGuard {
         }
         match outcome {
             Ok(seq) => {
-                if self.shared.shared_database {
-                    lock_unpoisoned(&self.shared.own_commits).insert(seq);
-                }
                 self.loaded.durable_heads = heads;
                 self.loaded.stored_bytes += chunk_len;
                 // Another process may have committed to this case between our load and our

@@ -28,6 +28,7 @@ pub mod documents;
 pub mod group_commit;
 pub mod identity;
 pub mod live;
+pub mod projections;
 pub mod units;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -109,6 +110,10 @@ pub(crate) enum Backend {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) backend: Arc<Backend>,
+    /// Feed numbers this process committed (PostgreSQL only), recorded before the transaction
+    /// commits, so that the `LISTEN` side never mistakes this process's commit, whose notification
+    /// can arrive before the committer returns, for another process's.
+    pub(crate) own_commits: Arc<std::sync::Mutex<std::collections::BTreeSet<i64>>>,
 }
 
 /// Runs `$body` with `$pool` bound to the pool for reads of either backend. `$body` is compiled
@@ -178,7 +183,7 @@ impl Store {
             }
         };
         tracing::info!(database = %url, "store open");
-        Ok(Store { backend: Arc::new(backend) })
+        Ok(Store { backend: Arc::new(backend), own_commits: Arc::default() })
     }
 
     pub fn kind(&self) -> BackendKind {
@@ -224,4 +229,15 @@ pub(crate) fn to_usize(n: i64) -> usize {
 /// A count or size as the database's `BIGINT`.
 pub(crate) fn to_i64(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl Store {
+    /// Whether this process made the commit at `seq`. Ask in feed order: numbers below `seq` are
+    /// forgotten.
+    pub fn is_own_commit(&self, seq: i64) -> bool {
+        let mut own = self.own_commits.lock().unwrap_or_else(|e| e.into_inner());
+        let mine = own.remove(&seq);
+        *own = own.split_off(&seq);
+        mine
+    }
 }

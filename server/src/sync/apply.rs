@@ -56,6 +56,23 @@ pub(crate) async fn apply_one(state: &AppState, peer: &Peer, request: ApplyReque
     Ok(ServerInput::Applied { doc_id, outcome })
 }
 
+/// Ingests one document's sync message (carrying changes) from `principal` in-process, through the
+/// same authorisation and commit path as a sync session: for loading cases and for tests.
+/// `Ok(Err("code: reason"))` when ingest refused it; nothing is stored then.
+pub async fn ingest_message(
+    state: &AppState,
+    principal: crate::auth::Principal,
+    doc_id: fengqiao_schema::ids::CaseId,
+    message: Vec<u8>,
+) -> Result<Result<(), String>> {
+    let units = Arc::new(fengqiao_schema::units::UnitTree::new(state.store.units().await?)?);
+    let peer = Peer { principal, units, origin: None };
+    match authorise_and_commit(state, &peer, &ApplyRequest { doc_id, message }).await? {
+        Ok(_) => Ok(Ok(())),
+        Err(reject) => Ok(Err(format!("{}: {reject}", reject.code()))),
+    }
+}
+
 /// `Ok(Err(reject))` for a hard reject (nothing stored); `Err` when storage failed.
 async fn authorise_and_commit(
     state: &AppState,

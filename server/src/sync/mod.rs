@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 mod apply;
+pub use apply::ingest_message;
 mod driver;
 pub mod http;
 pub mod notify;

@@ -102,6 +102,7 @@ async fn stored_readers_agree_with_the_policy_for_every_user_and_case() {
                     is_new: true,
                     actor_bindings: Vec::new(),
                     access: Some(CaseReaders::of_case(case)),
+                    projection: None,
                 };
                 store.commit(vec![commit], Timestamp::now()).await.expect("commit").remove(0).expect("stored");
                 ids.push(case_id);

@@ -22,7 +22,7 @@ use tokio_util::task::TaskTracker;
 use crate::common::*;
 
 fn append(case_id: fengqiao_schema::ids::CaseId, chunk: Vec<u8>, is_new: bool) -> DocumentCommit {
-    DocumentCommit { case_id, chunk, is_new, actor_bindings: Vec::new(), access: None }
+    DocumentCommit { case_id, chunk, is_new, actor_bindings: Vec::new(), access: None, projection: None }
 }
 
 /// Commits `doc`'s changes since `durable` as one chunk; returns the new durable heads.
@@ -519,6 +519,7 @@ async fn the_first_binding_of_an_actor_wins() {
             is_new: true,
             actor_bindings: vec![binding(user, dev)],
             access: None,
+            projection: None,
         };
         let outcomes = store
             .commit(

@@ -26,6 +26,7 @@ async fn pages_of_the_feed_follow_the_cursor() {
                 is_new: true,
                 actor_bindings: vec![],
                 access: None,
+                projection: None,
             };
             store.commit(vec![commit], Timestamp::now()).await.expect("commit");
         }
@@ -70,6 +71,7 @@ async fn a_reader_never_skips_a_number_while_two_committers_race() {
                             is_new: true,
                             actor_bindings: vec![],
                             access: None,
+                            projection: None,
                         })
                         .collect();
                     let outcomes = store.commit(group, Timestamp::now()).await.expect("commit");
