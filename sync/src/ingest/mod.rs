@@ -641,7 +641,24 @@ fn apply(
         let actor_user = principal_author.map(|a| &a.user).unwrap_or(&ctx.principal.user);
         let arb = arbitrate::arbitrate(&mut tx, &policy_case, actor_user, ctx, &heads_before, &mut next_review_id)
             .map_err(|e| Reject::CannotApply { detail: e.to_string(), reload: true })?;
-        reviews.extend(arb.reviews);
+        // A decision, withdrawal or deletion that arbitration put back is the author's edit
+        // reverted: the author is told, like any compensation (DESIGN §5.2, §6.3).
+        let changes: Vec<String> =
+            principal_author.map(|a| a.changes.iter().map(|h| h.to_string()).collect()).unwrap_or_default();
+        for mut review in arb.reviews {
+            if matches!(review.kind, Some(ReviewKind::RevertedEdit) | Some(ReviewKind::LateDecision)) {
+                review.change_hashes = changes.clone();
+                out.compensations.push(Compensation {
+                    section: Section::Handoffs,
+                    author: actor_user.id.clone(),
+                    device: Some(ctx.principal.device.clone()),
+                    changes: changes.clone(),
+                    review_item: review.id.clone(),
+                    reason: review.summary.clone(),
+                });
+            }
+            reviews.push(review);
+        }
         out.handoffs = arb.events;
         out.custody_changed = arb.custody_changed;
     }

@@ -264,14 +264,19 @@ impl ClientSession {
         } = welcome;
         self.cursor = Some(cursor);
         self.limits = self.limits.min(&limits);
-        let gone: HashSet<CaseId> = gone.into_iter().collect();
-        let mut seen = HashSet::new();
+        // In the order the server listed them: a set's iteration order would differ from run to
+        // run, and a sans-IO machine gives the same outputs for the same inputs.
+        let mut forgotten = HashSet::new();
         for doc_id in &gone {
-            out.push(ClientOutput::Forget {
-                doc_id: *doc_id,
-                reason: ForgetReason::Gone,
-            });
+            if forgotten.insert(*doc_id) {
+                out.push(ClientOutput::Forget {
+                    doc_id: *doc_id,
+                    reason: ForgetReason::Gone,
+                });
+            }
         }
+        let gone = forgotten;
+        let mut seen = HashSet::new();
         // The user's own work first, then what changed on the server.
         for doc_id in std::mem::take(&mut self.pending).into_iter().chain(changed) {
             if !gone.contains(&doc_id) && seen.insert(doc_id) {
@@ -339,6 +344,7 @@ impl ClientSession {
                     {
                         return self.fail(Failure::new(ErrorCode::Malformed), out);
                     }
+                    resend_what_the_server_dropped(&mut active.state);
                     let update = (active.doc.get_heads() != before)
                         .then(|| DocUpdate::Merge(active.doc.save_after(&before)));
                     active.step = Step::Sync;
@@ -561,6 +567,27 @@ fn only_acknowledges(message: &sync::Message, state: &sync::State) -> bool {
             .their_heads
             .as_deref()
             .is_some_and(|theirs| same(theirs, &message.heads))
+}
+
+/// The server keeps nothing it could not commit: a change whose dependencies did not arrive with it
+/// is dropped, not queued (and over HTTP it keeps nothing at all between requests). When it asks
+/// again for a change this session already sent, a dependency never reached it, typically one its
+/// Bloom filter falsely claimed to hold, which it cannot name. Automerge would not send a change
+/// twice, nor a change the filter claims, so the exchange would repeat for ever: send everything
+/// the server is not known to hold (all changes since the shared heads, which are committed on the
+/// server), whatever its filter says.
+fn resend_what_the_server_dropped(state: &mut sync::State) {
+    let asked_again = state
+        .their_need
+        .as_ref()
+        .is_some_and(|need| need.iter().any(|hash| state.sent_hashes.contains(hash)));
+    if asked_again {
+        state.sent_hashes.clear();
+        state.their_have = Some(vec![sync::Have {
+            last_sync: state.shared_heads.clone(),
+            bloom: sync::BloomFilter::from_hashes(std::iter::empty::<automerge::ChangeHash>()),
+        }]);
+    }
 }
 
 fn notify_compensations(
