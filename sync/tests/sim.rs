@@ -36,7 +36,9 @@ mod world;
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use fengqiao_schema::document::Case;
 use fengqiao_schema::vocab::{HandoffStatus, ReviewKind};
+use fengqiao_sync::protocol::CaseId;
 use world::World;
 
 /// Operations in one run's plan.
@@ -74,7 +76,7 @@ struct Totals {
 }
 
 impl Totals {
-    fn add(&mut self, world: &World, settle_rounds: usize) {
+    fn add(&mut self, world: &World, finals: &BTreeMap<CaseId, Case>, settle_rounds: usize) {
         self.runs += 1;
         let s = &world.server.stats;
         self.cases += world.server.docs.len();
@@ -95,8 +97,7 @@ impl Totals {
             self.sessions_finished += device.sessions_finished;
             self.sessions_failed += device.sessions_failed;
         }
-        for id in world.server.docs.keys() {
-            let case = world.server.case(id).expect("stored");
+        for case in finals.values() {
             for h in &case.handoffs {
                 *self
                     .handoffs
@@ -109,8 +110,8 @@ impl Totals {
                     .entry(r.kind.map(ReviewKind::code).unwrap_or("none"))
                     .or_default() += 1;
             }
-            self.largest_doc = self.largest_doc.max(world.server.docs[id].save().len());
         }
+        self.largest_doc = self.largest_doc.max(world.server.largest_saved);
         let n = &world.net;
         self.messages += n.sent;
         self.lost += n.lost;
@@ -140,7 +141,8 @@ fn run(seed: u64, totals: &mut Totals) -> Result<(), String> {
     }));
     let failure = match outcome {
         Ok(Ok(rounds)) => {
-            let problems = check::check(&world);
+            let finals = check::finals(&world);
+            let problems = check::check(&world, &finals);
             if std::env::var("SIM_TRACE").is_ok() {
                 println!("seed {seed}:\n{}", world.trace.join("\n"));
                 for (id, doc) in &world.server.docs {
@@ -148,7 +150,7 @@ fn run(seed: u64, totals: &mut Totals) -> Result<(), String> {
                 }
             }
             if problems.is_empty() {
-                totals.add(&world, rounds);
+                totals.add(&world, &finals, rounds);
                 return Ok(());
             }
             problems.join("\n")

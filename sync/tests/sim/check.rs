@@ -35,7 +35,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::hydrate::Value as Hydrated;
 use automerge::{Automerge, ChangeHash, ReadDoc as _};
-use autosurgeon::hydrate;
 use fengqiao_schema::document::Case;
 use fengqiao_schema::handoff::can_decide;
 use fengqiao_schema::policy;
@@ -48,35 +47,29 @@ use super::server::Commit;
 use super::work::short;
 use super::world::World;
 
-/// The case as it was at `heads` (the empty case before the first change).
-pub fn case_at(doc: &Automerge, heads: &[ChangeHash]) -> Case {
-    if heads.is_empty() {
-        return Case::default();
-    }
-    // Reading at heads value by value costs a clock per read; a fork replays the (short) history.
-    let fork = doc.fork_at(heads).expect("heads the server had");
-    hydrate(&fork).expect("a case hydrates at any heads the server had")
-}
-
 fn sorted(mut heads: Vec<ChangeHash>) -> Vec<ChangeHash> {
     heads.sort();
     heads
 }
 
-/// Every invariant; the violations found, empty when the run is sound.
-pub fn check(world: &World) -> Vec<String> {
-    let mut problems = world.problems.clone();
-    let finals: BTreeMap<_, Case> = world
+/// Every case as the server stores it at the end.
+pub fn finals(world: &World) -> BTreeMap<CaseId, Case> {
+    world
         .server
         .docs
         .keys()
         .map(|id| (*id, world.server.case(id).expect("stored")))
-        .collect();
-    convergence(world, &finals, &mut problems);
+        .collect()
+}
+
+/// Every invariant; the violations found, empty when the run is sound.
+pub fn check(world: &World, finals: &BTreeMap<CaseId, Case>) -> Vec<String> {
+    let mut problems = world.problems.clone();
+    convergence(world, finals, &mut problems);
     nothing_lost(world, &mut problems);
     authorisation(world, &mut problems);
-    compensations(world, &finals, &mut problems);
-    handoffs(world, &finals, &mut problems);
+    compensations(world, finals, &mut problems);
+    handoffs(world, finals, &mut problems);
     problems
 }
 
@@ -227,7 +220,7 @@ fn view_at(doc: &Automerge, heads: &[ChangeHash]) -> Hydrated {
     doc.hydrate(Some(heads))
 }
 
-fn section<'v>(view: &'v Hydrated, section: Section) -> Option<&'v Hydrated> {
+fn section(view: &Hydrated, section: Section) -> Option<&Hydrated> {
     match view {
         Hydrated::Map(root) => root.get(section.code()),
         _ => unreachable!("a case is a map"),
@@ -238,7 +231,7 @@ fn section<'v>(view: &'v Hydrated, section: Section) -> Option<&'v Hydrated> {
 /// and empty. A device opening a case creates them all; an empty section counts as the absent one.
 fn empty_case() -> Hydrated {
     let mut doc = automerge::AutoCommit::new();
-    autosurgeon::reconcile(&mut doc, &Case::default()).expect("the empty case reconciles");
+    autosurgeon::reconcile(&mut doc, Case::default()).expect("the empty case reconciles");
     doc.document().hydrate(None)
 }
 
@@ -296,6 +289,33 @@ impl<'a> CommitViews<'a> {
         )
     }
 
+    /// A decision or withdrawal arbitration refused: that handoff's answer is as before the commit.
+    /// The review item names the handoff, not which answer: one of them is as before (the other
+    /// may have taken effect in the same message).
+    fn answer_put_back(&self, handoff: &str) -> bool {
+        let find = |view: &'_ Hydrated| -> Option<Hydrated> {
+            let Some(Hydrated::List(list)) = section(view, Section::Handoffs) else {
+                return None;
+            };
+            list.iter()
+                .map(|item| &item.value)
+                .find(|item| match item {
+                    Hydrated::Map(map) => matches!(
+                        map.get("id"),
+                        Some(Hydrated::Scalar(automerge::ScalarValue::Str(id))) if id.as_str() == handoff
+                    ),
+                    _ => false,
+                })
+                .cloned()
+        };
+        match (find(&self.before), find(&self.after)) {
+            (Some(Hydrated::Map(b)), Some(Hydrated::Map(a))) => ["decision", "withdrawal"]
+                .iter()
+                .any(|key| same_value(b.get(key), a.get(key))),
+            _ => false,
+        }
+    }
+
     /// The case as the policy judges the commit's changes: as the server held it before, or for
     /// a registration, as registered (its meta and the custody the server gave it).
     fn judged(&self) -> &'a Case {
@@ -304,7 +324,9 @@ impl<'a> CommitViews<'a> {
         } else {
             &self.commit.case_before
         };
-        judged.as_ref().expect("the server records the case around each commit")
+        judged
+            .as_ref()
+            .expect("the server records the case around each commit")
     }
 }
 
@@ -372,7 +394,11 @@ fn reverts(kind: Option<ReviewKind>) -> bool {
 fn compensations(world: &World, finals: &BTreeMap<CaseId, Case>, problems: &mut Vec<String>) {
     let mut reported: BTreeSet<(CaseId, String)> = BTreeSet::new();
     for commit in &world.server.commits {
+        if commit.compensations.is_empty() {
+            continue;
+        }
         let case = &finals[&commit.case];
+        let views = CommitViews::new(world, commit, None);
         for comp in &commit.compensations {
             reported.insert((commit.case, comp.review_item.clone()));
             let Some(item) = case.review.iter().find(|r| r.id == comp.review_item) else {
@@ -397,32 +423,20 @@ fn compensations(world: &World, finals: &BTreeMap<CaseId, Case>, problems: &mut 
             }
             if item.path == comp.section.code() {
                 // A section written without the right: put back whole.
-                if !CommitViews::new(world, commit, None).restored(comp.section) {
+                if !views.restored(comp.section) {
                     problems.push(format!(
                         "the compensation of {} in {} did not restore the section",
                         comp.section.code(),
                         short(&commit.case)
                     ));
                 }
-            } else {
-                // A decision or withdrawal arbitration refused: that handoff's answer put back.
-                let doc = &world.server.docs[&commit.case];
-                let before = case_at(doc, &commit.heads_before);
-                let after = case_at(doc, &commit.heads_after);
-                let put_back = match (before.handoff(&item.path), after.handoff(&item.path)) {
-                    // The item names the handoff, not which answer: one of them is as before
-                    // (the other may have taken effect in the same message).
-                    (Some(b), Some(a)) => a.decision == b.decision || a.withdrawal == b.withdrawal,
-                    _ => false,
-                };
-                if !put_back {
-                    problems.push(format!(
-                        "the compensation {} in {} did not put back the answer to handoff {}",
-                        item.id,
-                        short(&commit.case),
-                        item.path
-                    ));
-                }
+            } else if !views.answer_put_back(&item.path) {
+                problems.push(format!(
+                    "the compensation {} in {} did not put back the answer to handoff {}",
+                    item.id,
+                    short(&commit.case),
+                    item.path
+                ));
             }
         }
     }

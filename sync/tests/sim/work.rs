@@ -128,7 +128,10 @@ pub fn act(
     if opens && (device.replica.is_empty() || rng.random_bool(0.06)) {
         return Some(open_case(device, rng, now));
     }
-    if !opens && !user.has_role(Role::ReconsiderationOfficer) && !user.has_role(Role::LitigationOfficer) {
+    if !opens
+        && !user.has_role(Role::ReconsiderationOfficer)
+        && !user.has_role(Role::LitigationOfficer)
+    {
         return None; // a supervisor only reads
     }
     let ids: Vec<CaseId> = device.replica.keys().copied().collect();
@@ -142,8 +145,7 @@ pub fn act(
     let mut label = None;
     let edited = device.edit(case_id, now, |tx| {
         // What a screen needs to know what it offers; each action then reads its own sections.
-        let mut case = Case::default();
-        read_sections(tx, &mut case, POLICY_SECTIONS)?;
+        let case = read_policy_view(tx);
         let may = |s: Section| stale_screen || policy::can_write(&user, &case, s, units);
         let custodian = policy::is_custodian(&user, &case);
         for _ in 0..6 {
@@ -204,13 +206,74 @@ enum Action {
     DecideOrWithdraw,
 }
 
-/// The sections the policy reads (the petition for its category).
-const POLICY_SECTIONS: &[Section] = &[
-    Section::Meta,
-    Section::Custody,
-    Section::Handoffs,
-    Section::Petition,
-];
+/// What the policy reads of the case (`policy::can_write` and `is_custodian`): the case's kind and
+/// opening unit, custody, the handoffs' addressing and status, the petition's category. Read
+/// field by field: each key automerge looks up costs a search, and a screen deciding what it
+/// offers does not need the rest. Actions read the sections they change in full.
+fn read_policy_view(tx: &Transaction<'_>) -> Case {
+    use automerge::{ObjId, ReadDoc, ScalarValue, Value};
+    let object = |obj: &ObjId, prop: automerge::Prop| match tx.get(obj, prop) {
+        Ok(Some((Value::Object(_), id))) => Some(id),
+        _ => None,
+    };
+    let scalar = |obj: &ObjId, key: &str| match tx.get(obj, key) {
+        Ok(Some((Value::Scalar(s), _))) => Some(s.into_owned()),
+        _ => None,
+    };
+    let text = |obj: &ObjId, key: &str| match scalar(obj, key) {
+        Some(ScalarValue::Str(s)) => s.to_string(),
+        _ => String::new(),
+    };
+    let number = |obj: &ObjId, key: &str| match scalar(obj, key) {
+        Some(ScalarValue::Uint(n)) => n,
+        Some(ScalarValue::Int(n)) => n.max(0) as u64,
+        _ => 0,
+    };
+    let key = |k: &str| automerge::Prop::Map(k.to_string());
+    let mut case = Case::default();
+    if let Some(meta) = object(&ROOT, key("meta")) {
+        case.meta.kind = CaseKind::from_code(&text(&meta, "kind"));
+        case.meta.opened_by_unit = text(&meta, "opened_by_unit");
+    }
+    if let Some(custody) = object(&ROOT, key("custody")) {
+        let c = &mut case.custody;
+        c.track = Track::from_code(&text(&custody, "track"));
+        c.unit = text(&custody, "unit");
+        c.version = number(&custody, "version");
+        if let Some(history) = object(&custody, key("history")) {
+            for i in 0..tx.length(&history) {
+                let Some(epoch) = object(&history, automerge::Prop::Seq(i)) else {
+                    continue;
+                };
+                c.history.push(fengqiao_schema::document::CustodyEpoch {
+                    track: Track::from_code(&text(&epoch, "track")),
+                    unit: text(&epoch, "unit"),
+                    ..Default::default()
+                });
+            }
+        }
+    }
+    if let Some(handoffs) = object(&ROOT, key("handoffs")) {
+        for i in 0..tx.length(&handoffs) {
+            let Some(h) = object(&handoffs, automerge::Prop::Seq(i)) else {
+                continue;
+            };
+            case.handoffs.push(HandoffRequest {
+                id: text(&h, "id"),
+                from_unit: text(&h, "from_unit"),
+                to_track: Track::from_code(&text(&h, "to_track")),
+                to_unit: text(&h, "to_unit"),
+                custody_version: number(&h, "custody_version"),
+                status: HandoffStatus::from_code(&text(&h, "status")),
+                ..HandoffRequest::default()
+            });
+        }
+    }
+    if let Some(petition) = object(&ROOT, key("petition")) {
+        case.petition.category = PetitionCategory::from_code(&text(&petition, "category"));
+    }
+    case
+}
 
 /// Hydrates `sections` into `case` (reading a whole case costs more than most edits).
 fn read_sections(
@@ -246,25 +309,29 @@ fn read_sections(
 }
 
 impl Action {
-    /// The sections the action reads and may write, besides those the policy reads.
+    /// The sections the action reads in full: every section it may change.
     fn reads(self) -> &'static [Section] {
         match self {
-            Action::Intake | Action::DecideOrWithdraw => &[],
+            Action::Intake => &[Section::Meta],
             Action::Claims => &[Section::Claims],
             Action::Parties => &[Section::Parties],
             Action::Mediation => &[Section::Mediation],
-            Action::Petition => &[Section::Claims],
+            Action::Petition => &[Section::Petition, Section::Claims],
             Action::Reconsideration => &[Section::Reconsideration],
             Action::Litigation => &[Section::Litigation],
             Action::Attach => &[Section::Attachments],
             // Preparing for the target track may touch any of these.
             Action::RequestHandoff => &[
+                Section::Meta,
                 Section::Parties,
                 Section::Claims,
                 Section::Mediation,
+                Section::Petition,
                 Section::Reconsideration,
                 Section::Litigation,
+                Section::Handoffs,
             ],
+            Action::DecideOrWithdraw => &[Section::Handoffs],
         }
     }
 
