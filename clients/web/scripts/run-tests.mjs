@@ -1,12 +1,11 @@
 // `npm test`: the unit tests (node's test runner), then the browser tests (tests/e2e/*.test.mjs,
-// headless Debian Chromium against a fresh build). Prints each runner's own report, then one
+// headless Debian Chromium against a fresh build served by the real `fengqiao` server, which
+// cargo builds first unless FENGQIAO_BIN names one). Prints each runner's own report, then one
 // final line `N passed, N failed`, and exits non-zero if anything failed.
 //
 //   npm test               unit + browser tests
 //   npm run test:unit      unit tests only
 //   npm run test:e2e       browser tests only
-//   FENGQIAO_SERVER_URL=http://127.0.0.1:8080 npm test
-//                          also the tests against a running server (skipped otherwise)
 
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -27,9 +26,10 @@ function files(dir, suffix) {
     .map((f) => join(dir, f));
 }
 
-function run(command, argv, env = {}) {
+function run(command, argv, env = {}, { cwd = WEB } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(command, argv, { cwd: WEB, stdio: 'inherit', env: { ...process.env, ...env } });
+    const child = spawn(command, argv, { cwd, stdio: 'inherit', env: { ...process.env, ...env } });
+    child.on('error', () => resolve(1));
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
 }
@@ -78,14 +78,26 @@ try {
       console.error('Chromium is not available: the browser tests cannot run.');
       add({ passed: 0, failed: 1 });
     }
-    if (chromium) {
+    let server = process.env.FENGQIAO_BIN;
+    if (!server) {
+      // A no-op when `make test` has built it already.
+      const repo = join(WEB, '..', '..');
+      const cargo = await run('cargo', ['build', '--quiet', '-p', 'fengqiao-server', '--bin', 'fengqiao'], {}, { cwd: repo });
+      if (cargo !== 0) {
+        console.error('The server did not build: the browser tests cannot run.');
+        add({ passed: 0, failed: 1 });
+      } else {
+        server = join(process.env.CARGO_TARGET_DIR ?? join(repo, 'target'), 'debug', 'fengqiao');
+      }
+    }
+    if (chromium && server) {
       const built = await run(process.execPath, [join(WEB, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn']);
       if (built !== 0) {
         console.error('The build failed: the browser tests cannot run.');
         add({ passed: 0, failed: 1 });
       } else {
         console.log('\n== browser tests ==');
-        add(await nodeTests('e2e', './tests/e2e/lib/setup.mjs', files('tests/e2e', '.test.mjs'), { CHROMIUM: chromium, FENGQIAO_WEB_BUILT: '1' }));
+        add(await nodeTests('e2e', './tests/e2e/lib/setup.mjs', files('tests/e2e', '.test.mjs'), { CHROMIUM: chromium, FENGQIAO_WEB_BUILT: '1', FENGQIAO_BIN: server }));
       }
     }
   }

@@ -79,7 +79,7 @@ function Shell() {
       <${StatusIndicator} status=${app.status} onSync=${() => app.sync.syncNow()} />
       <div class="who">
         <span>${user.name || user.id}</span>
-        <span class="muted">${user.unit} · ${user.roles.map((r) => label('role', r)).join('、')}</span>
+        <span class="muted">${app.unitName(user.unit)} · ${user.roles.map((r) => label('role', r)).join('、')}</span>
         <button class="link" onClick=${() => {
           const pending = app.replica.pendingIds().length;
           if (!pending || confirm(`有 ${pending} 个案件尚未同步。退出后这些修改仍保存在本机，下次登录后继续同步。确定退出？`)) app.logout();

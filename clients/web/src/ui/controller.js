@@ -2,6 +2,7 @@
 // their session with the server and the sync manager, and the notices to show. Screens read it
 // through `useApp()` and act through its methods.
 
+import { loadDeadlines, loadUnits } from '../core/api.js';
 import { Auth, AuthError, NetworkError, login as loginRequest } from '../core/auth.js';
 import { DeviceRegistry } from '../core/device.js';
 import { Replica } from '../core/replica/replica.js';
@@ -30,6 +31,10 @@ export class AppController {
     this.status = null;
     this.unreadNotices = 0;
     this.toasts = [];
+    /** The units of the user's county (GET /v1/units), remembered for offline use. */
+    this.units = [];
+    /** Overdue and due-soon deadlines of the unit's cases (GET /v1/inbox), the last answer. */
+    this.deadlines = null;
     this.listeners = new Set();
     this.bootError = null;
   }
@@ -129,13 +134,59 @@ export class AppController {
       if (event.type === 'storage-error') this.toast(`本机保存失败：${event.error.message}`, 'error');
       if (event.type === 'case' || event.type === 'stash') this.emit();
     });
-    this.onlineListener = () => this.sync.networkChanged();
+    this.onlineListener = () => {
+      this.sync.networkChanged();
+      if (navigator.onLine && this.units.length === 0) this.refreshUnits();
+    };
     window.addEventListener('online', this.onlineListener);
     window.addEventListener('offline', this.onlineListener);
     this.phase = 'ready';
+    this.units = (await replica.getMeta('units')) ?? [];
+    this.deadlines = (await replica.getMeta('deadlines')) ?? null;
     await this.refreshNotices(false);
     this.sync.start();
     this.emit();
+    this.refreshUnits();
+    this.refreshDeadlines();
+  }
+
+  /** Fetches the unit directory when the server answers; keeps the remembered one otherwise. */
+  async refreshUnits() {
+    const replica = this.replica;
+    try {
+      const units = await loadUnits({ auth: this.auth, replica, baseUrl: this.baseUrl });
+      if (this.replica === replica) {
+        this.units = units;
+        this.emit();
+      }
+    } catch (e) {
+      console.warn('unit directory not loaded', e);
+    }
+  }
+
+  /** Fetches the deadline lists (offline: keeps the last ones, marked stale). */
+  async refreshDeadlines() {
+    const replica = this.replica;
+    try {
+      const deadlines = await loadDeadlines({ auth: this.auth, replica, baseUrl: this.baseUrl });
+      if (this.replica === replica) {
+        this.deadlines = deadlines;
+        this.emit();
+      }
+      return deadlines;
+    } catch (e) {
+      if (this.replica === replica) {
+        this.deadlines = { today: '', deadlines: [], stale: true, error: e.message };
+        this.emit();
+      }
+      return this.deadlines;
+    }
+  }
+
+  /** A unit's Chinese name (its code if the directory does not know it). */
+  unitName(id) {
+    if (!id) return '';
+    return this.units.find((u) => u.id === id)?.name ?? id;
   }
 
   async refreshNotices(announce) {
@@ -158,7 +209,7 @@ export class AppController {
     await this.replica?.flush();
     this.replica?.close();
     await this.device.setLastUser(null);
-    Object.assign(this, { replica: null, user: null, auth: null, sync: null, status: null, phase: 'login', unreadNotices: 0, toasts: [] });
+    Object.assign(this, { replica: null, user: null, auth: null, sync: null, status: null, phase: 'login', unreadNotices: 0, toasts: [], units: [], deadlines: null });
     this.emit();
   }
 

@@ -1,9 +1,8 @@
-// The sync client against the real Fengqiao server, when one is running: set
-// FENGQIAO_SERVER_URL (e.g. http://127.0.0.1:8080) to a server that imported
-// server/examples/county.toml. Without it these tests are skipped. They drive the same core the
-// browser runs (replica, session, manager, both transports) from Node, with `ws` as WebSocket.
+// The sync client against the real Fengqiao server (lib/fengqiao.mjs: the demo county on a fresh
+// database), over both transports: the same core the browser runs (replica, session, manager)
+// driven from Node, with `ws` as WebSocket.
 
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { Auth, login } from '../../src/core/auth.js';
@@ -14,10 +13,20 @@ import { instant } from '../../src/core/schema/time.js';
 import { SyncManager } from '../../src/core/sync/manager.js';
 import { httpTransport, webSocketTransport } from '../../src/core/sync/transport.js';
 import 'fake-indexeddb/auto';
+import { PASSWORD, USERS, startFengqiao } from './lib/fengqiao.mjs';
 
-const BASE = process.env.FENGQIAO_SERVER_URL?.replace(/\/$/, '');
-const skip = BASE ? false : 'set FENGQIAO_SERVER_URL to run against a real server';
-const MEDIATOR = { id: 'wang.fang', password: 'xiahe-tiaojie-2026' };
+const MEDIATOR = { id: USERS.mediator, password: PASSWORD };
+/** A township not the mediator's (server/src/demo.rs). */
+const OTHER_TOWNSHIP = 'yunxi.dongba';
+let server;
+let BASE;
+
+before(async () => {
+  server = await startFengqiao({ cases: 0 });
+  BASE = server.origin;
+});
+
+after(() => server?.close());
 
 async function deviceFor(kind) {
   const session = await login({ baseUrl: BASE, userId: MEDIATOR.id, password: MEDIATOR.password, deviceId: `web-e2e-${kind}-${Date.now()}`, deviceName: '网页端测试' });
@@ -41,7 +50,7 @@ async function until(predicate, what, ms = 20000) {
 }
 
 for (const kind of ['websocket', 'http']) {
-  test(`a case opened on the device is registered by the server (${kind})`, { skip }, async () => {
+  test(`a case opened on the device is registered by the server (${kind})`, async () => {
     const { session, replica, manager } = await deviceFor(kind);
     const id = await replica.create(
       { kind: 'dispute', unit: session.user.unit, user: session.user.id, township: session.user.unit, title: '端到端测试案件', createdAt: instant() },
@@ -67,10 +76,10 @@ for (const kind of ['websocket', 'http']) {
   });
 }
 
-test('a case the user may not open is refused, stashed once and removed', { skip }, async () => {
+test('a case the user may not open is refused, stashed once and removed', async () => {
   const { session, replica, manager } = await deviceFor('websocket');
   const id = await replica.create(
-    { kind: 'dispute', unit: 'qingshan.shangping', user: session.user.id, township: 'qingshan.shangping', title: '越权登记的案件', createdAt: instant() },
+    { kind: 'dispute', unit: OTHER_TOWNSHIP, user: session.user.id, township: OTHER_TOWNSHIP, title: '越权登记的案件', createdAt: instant() },
     () => {},
   );
   manager.start();

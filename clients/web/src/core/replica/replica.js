@@ -330,10 +330,12 @@ export class Replica {
     this.index.delete(docId);
     this.loaded.delete(docId);
     await this.enqueue(docId, () =>
-      transaction(this.db, ['docs', 'chunks', 'index', 'syncStates'], 'readwrite', async (s) => {
+      transaction(this.db, ['docs', 'chunks', 'index', 'syncStates', 'meta'], 'readwrite', async (s) => {
         s.docs.delete(docId);
         s.index.delete(docId);
         s.syncStates.delete(docId);
+        // The case's deadlines as last fetched (core/api.js `caseDeadlinesKey`).
+        s.meta.delete(`case-deadlines:${docId}`);
         await deleteChunks(s.chunks, docId);
       }),
     );

@@ -4,7 +4,7 @@
 import { html } from 'htm/preact';
 import { useMemo } from 'preact/hooks';
 import { conflictsAt, removeItem, setField } from '../../core/schema/document.js';
-import { addParty, addSession, addSuspension, withdrawHandoff } from '../../core/schema/operations.js';
+import { addCourtHearing, addParty, addSession, addSuspension, withdrawHandoff } from '../../core/schema/operations.js';
 import { canWrite, custodian, leftCustodyOf, readOnlyReason } from '../../core/schema/policy.js';
 import { formatDate, formatInstant, instant } from '../../core/schema/time.js';
 import { label } from '../../core/schema/vocab.js';
@@ -12,6 +12,7 @@ import { Badge, Empty, HandoffStatus, Section } from '../components/common.js';
 import { CaseContext, Field, Show, useCaseContext as useCase_ } from '../components/fields.js';
 import { navigate, useApp, useCase } from '../hooks.js';
 import { LEGAL_FIELDS } from '../labels.js';
+import { DeadlinesTab, TrackDeadlines } from './case-deadlines.js';
 import { ReviewPanel } from './review.js';
 
 const TABS = [
@@ -22,6 +23,7 @@ const TABS = [
   ['petition', '信访'],
   ['reconsideration', '行政复议'],
   ['litigation', '行政应诉'],
+  ['deadlines', '期限'],
   ['handoffs', '移交'],
   ['review', '待核查'],
   ['attachments', '附件'],
@@ -73,7 +75,7 @@ export function CaseScreen({ docId, tab = 'overview' }) {
           <h1>${c.meta.title || '（未命名案件）'}</h1>
           <div class="case-meta">
             ${c.meta.case_number ? html`<span>${c.meta.case_number}</span>` : html`<${Badge} kind="warning">未登记：上传到服务器后获得正式编号<//>`}
-            <span>${label('track', custodian(c).track)} · ${custodian(c).unit}</span>
+            <span class="custody">${label('track', custodian(c).track)} · ${app.unitName(custodian(c).unit)}</span>
             ${entry?.unacked ? html`<${Badge} kind="warning">有未同步的修改<//>` : html`<${Badge} kind="success">已同步<//>`}
           </div>
         </div>
@@ -81,7 +83,7 @@ export function CaseScreen({ docId, tab = 'overview' }) {
           ? html`<button onClick=${() => navigate(`case/${encodeURIComponent(docId)}/handoff`)}>申请移交</button>`
           : null}
       </header>
-      ${readOnly ? html`<div class="banner banner-readonly" role="status">${readOnly}${leftCustodyOf(user, c) ? html`<${Outcome} c=${c} />` : null}</div>` : null}
+      ${readOnly ? html`<div class="banner banner-readonly" role="status">${readOnly}${leftCustodyOf(user, c) ? html`<${Outcome} c=${c} unitName=${(id) => app.unitName(id)} />` : null}</div>` : null}
       <nav class="tabs case-tabs" role="tablist">
         ${tabs.map(([t, text]) => html`<a role="tab" aria-selected=${t === active} class=${t === active ? 'tab active' : 'tab'}
           href=${`#/case/${encodeURIComponent(docId)}/${t}`}>${text}${t === 'review' && openReviews ? html` <span class="count">${openReviews}</span>` : null}</a>`)}
@@ -93,6 +95,7 @@ export function CaseScreen({ docId, tab = 'overview' }) {
       ${active === 'petition' ? html`<${PetitionTab} />` : null}
       ${active === 'reconsideration' ? html`<${ReconsiderationTab} />` : null}
       ${active === 'litigation' ? html`<${LitigationTab} />` : null}
+      ${active === 'deadlines' ? html`<${DeadlinesTab} docId=${docId} />` : null}
       ${active === 'handoffs' ? html`<${Handoffs} />` : null}
       ${active === 'review' ? html`<${ReviewPanel} />` : null}
       ${active === 'attachments' ? html`<${Attachments} />` : null}
@@ -101,11 +104,11 @@ export function CaseScreen({ docId, tab = 'overview' }) {
 }
 
 /** What became of a case after it left the user's custody. */
-function Outcome({ c }) {
+function Outcome({ c, unitName }) {
   const now = custodian(c);
   const r = c.reconsideration;
   const l = c.litigation;
-  const parts = [`现由${now.unit}按${label('track', now.track)}办理`];
+  const parts = [`现由${unitName(now.unit)}按${label('track', now.track)}办理`];
   if (now.track === 'reconsideration') {
     if (r.decision.kind) parts.push(`复议决定：${label('reconsideration_decision', r.decision.kind)}${r.decision.decided_on ? `（${formatDate(r.decision.decided_on)}）` : ''}`);
     else if (r.intake) parts.push(`受理审查：${label('reconsideration_intake', r.intake)}`);
@@ -118,6 +121,7 @@ function Outcome({ c }) {
 
 function Overview() {
   const { c } = useCase_();
+  const app = useApp();
   return html`<div>
     <${Section} title="基本信息">
       <div class="form-grid">
@@ -129,20 +133,20 @@ function Overview() {
         <${Show} label="案件编号">${c.meta.case_number}<//>
         <${Show} label="本机登记时间">${formatInstant(c.meta.created_at)}<//>
         <${Show} label="服务器登记时间">${formatInstant(c.meta.registered_at)}<//>
-        <${Show} label="登记单位">${c.meta.opened_by_unit}<//>
+        <${Show} label="登记单位">${app.unitName(c.meta.opened_by_unit)}<//>
         <${Show} label="登记人">${c.meta.opened_by_user}<//>
       </div>
     <//>
     <${Section} title="管辖">
       <div class="form-grid">
         <${Show} label="办理渠道">${label('track', custodian(c).track)}<//>
-        <${Show} label="管辖单位">${custodian(c).unit}<//>
+        <${Show} label="管辖单位">${app.unitName(custodian(c).unit)}<//>
         <${Show} label="承办人">${c.custody.assignee}<//>
         <${Show} label="管辖开始时间">${formatInstant(c.custody.since)}<//>
       </div>
       ${c.custody.history.length
         ? html`<table class="table"><thead><tr><th>此前管辖</th><th>办理渠道</th><th>起止</th></tr></thead><tbody>
-          ${c.custody.history.map((e) => html`<tr><td>${e.unit}</td><td>${label('track', e.track)}</td><td>${formatInstant(e.since)} — ${formatInstant(e.until)}</td></tr>`)}
+          ${c.custody.history.map((e) => html`<tr><td>${app.unitName(e.unit)}</td><td>${label('track', e.track)}</td><td>${formatInstant(e.since)} — ${formatInstant(e.until)}</td></tr>`)}
           </tbody></table>`
         : null}
     <//>
@@ -200,6 +204,7 @@ function MediationTab() {
   const newSession = () =>
     ctx.edit('添加调解记录', (d) => addSession(d, { held_at: instant(), mediators: [ctx.user.id] }));
   return html`<div>
+    <${TrackDeadlines} docId=${ctx.docId} track="mediation" />
     <${Section} title="受理">
       <div class="form-grid">
         <${Field} path=${['mediation', 'committee']} />
@@ -261,21 +266,69 @@ function MediationTab() {
 }
 
 function PetitionTab() {
-  const { c } = useCase_();
+  const ctx = useCase_();
+  const { c } = ctx;
   const p = c.petition;
-  return html`<${Section} title="信访">
-    <p class="hint">信访办理表单将在后续版本提供；这里显示已记录的主要信息。</p>
-    <div class="form-grid">
-      <${Show} label="信访渠道">${label('channel', p.channel)}<//>
-      <${Show} label="信访事项类别">${label('petition_category', p.category)}<//>
-      <${Show} label="依法分类处理途径">${label('petition_route', p.route)}<//>
-      <${Show} label="收到日期">${formatDate(p.received_on)}<//>
-      <${Show} label="受理情况">${label('petition_intake', p.intake)}<//>
-      <${Show} label="处理结果">${label('petition_result', p.reply.result)}<//>
-      <${Show} label="意见书出具日期">${formatDate(p.reply.issued_on)}<//>
-      <${Show} label="群众满意度">${label('satisfaction', p.satisfaction)}<//>
-    </div>
-  <//>`;
+  const editable = ctx.canWrite('petition');
+  return html`<div>
+    <${TrackDeadlines} docId=${ctx.docId} track="petition" />
+    <${Section} title="登记与受理">
+      <div class="form-grid">
+        <${Field} path=${['petition', 'channel']} />
+        <${Field} path=${['petition', 'group_size']} />
+        <${Field} path=${['petition', 'representatives']} />
+        <${Field} path=${['petition', 'category']} />
+        <${Field} path=${['petition', 'route']} hint="依法分类处理：属于诉讼、仲裁、行政复议等法定途径的，告知或引导当事人向有关机关提出" />
+        <${Field} path=${['petition', 'received_on']} hint="应自收到信访事项之日起十五日内书面告知信访人是否受理（《信访工作条例》第二十四条）" />
+        <${Field} path=${['petition', 'registered_on']} />
+        <${Field} path=${['petition', 'transferred_on']} />
+        <${Field} path=${['petition', 'intake']} />
+        <${Field} path=${['petition', 'intake_notified_on']} />
+        <${Field} path=${['petition', 'accepted_on']} hint="信访事项应自受理之日起六十日内办结；情况复杂的，经批准可延长不超过三十日（第三十五条）" />
+      </div>
+    <//>
+    <${Section} title="延期">
+      <div class="form-grid">
+        <${Field} path=${['petition', 'extension', 'days']} hint="延长期限不得超过三十日，并告知信访人延期理由" />
+        <${Field} path=${['petition', 'extension', 'approved_on']} />
+        <${Field} path=${['petition', 'extension', 'reason']} />
+        <${Field} path=${['petition', 'extension', 'notified_on']} />
+      </div>
+    <//>
+    <${Section} title="处理意见书">
+      <div class="form-grid">
+        <${Field} path=${['petition', 'reply', 'request']} />
+        <${Field} path=${['petition', 'reply', 'facts_and_reasons']} />
+        <${Field} path=${['petition', 'reply', 'decision']} />
+        <${Field} path=${['petition', 'reply', 'legal_basis']} />
+        <${Field} path=${['petition', 'reply', 'result']} />
+        <${Field} path=${['petition', 'reply', 'issued_on']} />
+        <${Field} path=${['petition', 'reply', 'received_on']} hint="信访人不服的，可自收到处理意见书之日起三十日内请求复查（第三十五条）" />
+      </div>
+    <//>
+    <${Section} title="复查">
+      <div class="form-grid">
+        <${Field} path=${['petition', 'review', 'requested_on']} hint="复查机关应自收到复查请求之日起三十日内提出复查意见" />
+        <${Field} path=${['petition', 'review', 'organ']} />
+        <${Field} path=${['petition', 'review', 'result']} />
+        <${Field} path=${['petition', 'review', 'decided_on']} />
+        <${Field} path=${['petition', 'review', 'received_on']} hint="对复查意见不服的，可自收到之日起三十日内请求复核" />
+      </div>
+    <//>
+    <${Section} title="复核">
+      <div class="form-grid">
+        <${Field} path=${['petition', 're_review', 'requested_on']} hint="复核机关应自收到复核请求之日起三十日内提出复核意见" />
+        <${Field} path=${['petition', 're_review', 'organ']} />
+        <${Field} path=${['petition', 're_review', 'result']} />
+        <${Field} path=${['petition', 're_review', 'decided_on']} />
+        <${Field} path=${['petition', 're_review', 'received_on']} />
+      </div>
+    <//>
+    <${Section} title="回访">
+      <div class="form-grid"><${Field} path=${['petition', 'satisfaction']} /></div>
+      ${editable ? null : html`<p class="hint">信访事项由承办单位的信访干部填写。</p>`}
+    <//>
+  </div>`;
 }
 
 function ReconsiderationTab() {
@@ -309,6 +362,7 @@ function ReconsiderationTab() {
     ${preparing
       ? null
       : html`
+    <${TrackDeadlines} docId=${ctx.docId} track="reconsideration" />
     <${Section} title="受理">
       <div class="form-grid">
         <${Field} path=${['reconsideration', 'received_on']} hint="收到申请之日起五日内审查" />
@@ -359,6 +413,7 @@ function LitigationTab() {
   const ctx = useCase_();
   const { c } = ctx;
   const l = c.litigation;
+  const editable = ctx.canWrite('litigation');
   const { track } = custodian(c);
   if (track !== 'litigation') {
     return html`<${Section} title="行政应诉（移交前需填写）">
@@ -369,23 +424,62 @@ function LitigationTab() {
       </div>
     <//>`;
   }
-  return html`<${Section} title="行政应诉">
-    <p class="hint">应诉办理表单将在后续版本提供；这里显示已记录的主要信息。</p>
-    <div class="form-grid">
-      <${Show} label="人民法院">${l.court}<//>
-      <${Show} label="法院案号">${l.court_case_number}<//>
-      <${Show} label="审级">${label('instance', l.instance)}<//>
-      <${Show} label="被诉行政行为">${l.act_name}<//>
-      <${Show} label="被告">${l.defendants.join('、')}<//>
-      <${Show} label="收到起诉状副本日期">${formatDate(l.complaint_received_on)}<//>
-      <${Show} label="裁判结果">${label('litigation_outcome', l.judgment.outcome)}<//>
-      <${Show} label="裁判日期">${formatDate(l.judgment.judged_on)}<//>
-    </div>
-  <//>`;
+  return html`<div>
+    <${TrackDeadlines} docId=${ctx.docId} track="litigation" />
+    <${Section} title="立案">
+      <div class="form-grid">
+        <${Field} path=${['litigation', 'court']} />
+        <${Field} path=${['litigation', 'court_case_number']} />
+        <${Field} path=${['litigation', 'instance']} />
+        <${Field} path=${['litigation', 'procedure']} hint="第一审普通程序审限六个月，简易程序四十五日（《行政诉讼法》第八十一条、第八十三条）" />
+        <${Field} path=${['litigation', 'plaintiff']} />
+        <${Field} path=${['litigation', 'defendants']} />
+        <${Field} path=${['litigation', 'act_name']} />
+        <${Field} path=${['litigation', 'reconsideration_upheld']} />
+        <${Field} path=${['litigation', 'claims']} />
+        <${Field} path=${['litigation', 'registered_on']} />
+        <${Field} path=${['litigation', 'complaint_received_on']} hint="被告应自收到起诉状副本之日起十五日内提交答辩状和作出行政行为的证据、依据（第六十七条）" />
+        <${Field} path=${['litigation', 'defence_filed_on']} />
+      </div>
+    <//>
+    <${Section} title="开庭与负责人出庭" actions=${editable
+      ? html`<button onClick=${() => ctx.edit('添加开庭记录', (d) => addCourtHearing(d, {}))}>添加开庭记录</button>`
+      : null}>
+      ${l.hearings.length === 0 ? html`<${Empty}>还没有开庭记录。<//>` : null}
+      ${l.hearings.map((h, i) => {
+        const base = ['litigation', 'hearings', { id: h.id }];
+        return html`<div class="item" key=${h.id}>
+          <h3>第${i + 1}次开庭</h3>
+          <div class="form-grid">
+            <${Field} path=${[...base, 'held_on']} label="开庭日期" />
+            <${Field} path=${[...base, 'head_appeared']} label="行政机关负责人出庭" hint="计入负责人出庭应诉率" />
+            <${Field} path=${[...base, 'head_name']} label="出庭负责人" />
+            <${Field} path=${[...base, 'head_title']} label="职务" />
+            <${Field} path=${[...base, 'head_rank']} label="负责人级别" />
+            <${Field} path=${[...base, 'head_spoke']} label="负责人当庭发言" />
+            <${Field} path=${[...base, 'delegated_staff']} label="委托的工作人员" />
+            <${Field} path=${[...base, 'lawyer_only']} label="仅委托律师出庭" />
+          </div>
+        </div>`;
+      })}
+    <//>
+    <${Section} title="裁判">
+      <div class="form-grid">
+        <${Field} path=${['litigation', 'judgment', 'outcome']} />
+        <${Field} path=${['litigation', 'judgment', 'judged_on']} />
+        <${Field} path=${['litigation', 'judgment', 'served_on']} hint="不服第一审判决的，可自判决书送达之日起十五日内上诉（裁定十日）" />
+        <${Field} path=${['litigation', 'appeal', 'filed_on']} />
+        <${Field} path=${['litigation', 'appeal', 'by']} />
+        <${Field} path=${['litigation', 'performance']} />
+        <${Field} path=${['litigation', 'recommendations']} />
+      </div>
+    <//>
+  </div>`;
 }
 
 function Handoffs() {
   const ctx = useCase_();
+  const app = useApp();
   const { c, user } = ctx;
   if (c.handoffs.length === 0) return html`<${Section} title="移交"><${Empty}>本案没有移交记录。<//><//>`;
   return html`<${Section} title="移交">
@@ -394,7 +488,7 @@ function Handoffs() {
       return html`<div class="item handoff" key=${h.id}>
         <div class="handoff-head">
           <strong>${label('track', h.from_track)} → ${label('track', h.to_track)}</strong>
-          <span>接收单位：${h.to_unit}</span>
+          <span>接收单位：${app.unitName(h.to_unit)}</span>
           <${HandoffStatus} status=${h.status} />
         </div>
         <div class="form-grid">

@@ -4,6 +4,7 @@
 
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { fetchAnnualReport } from '../../core/api.js';
 import { RATE_KINDS, RULE_LABELS, fetchStats, formatRate, percentBasisPoints } from '../../core/stats.js';
 import { chinaDate, formatDate } from '../../core/schema/time.js';
 import { label } from '../../core/schema/vocab.js';
@@ -21,11 +22,18 @@ export function DashboardScreen() {
   };
   useEffect(load, [app.auth]);
   const set = (key) => (e) => setQuery({ ...query, [key]: e.currentTarget.value });
+  // The supervisor's unit and the units below it, by name (the directory remembered offline).
+  const below = (id) => id === app.user.unit || app.units.some((u) => u.id === id && u.parent && below(u.parent));
+  const known = app.units.filter((u) => below(u.id));
+  const scope = known.length ? known : [{ id: app.user.unit, name: app.unitName(app.user.unit) }];
   return html`<div class="page">
     <header class="page-head"><h1>督查统计</h1></header>
     <form class="toolbar" onSubmit=${(e) => (e.preventDefault(), load())}>
       <div class="form-grid" style="flex:1">
-        <div class="field"><label for="st-unit">单位编码</label><input id="st-unit" value=${query.unit} onInput=${set('unit')} /></div>
+        <div class="field"><label for="st-unit">单位</label>
+          <select id="st-unit" value=${query.unit} onChange=${set('unit')}>
+            ${scope.map((u) => html`<option value=${u.id}>${u.name}</option>`)}
+          </select></div>
         <div class="field"><label for="st-from">起始日期</label><input id="st-from" type="date" value=${query.from} onInput=${set('from')} /></div>
         <div class="field"><label for="st-to">截止日期</label><input id="st-to" type="date" value=${query.to} onInput=${set('to')} /></div>
       </div>
@@ -35,14 +43,53 @@ export function DashboardScreen() {
     ${result && result.status !== 'ok'
       ? html`<div class=${`banner ${result.status === 'error' ? 'banner-error' : ''}`} role="status" data-stats=${result.status}>${result.message}</div>`
       : null}
-    ${result?.status === 'ok' ? html`<${Stats} data=${result.data} />` : null}
+    ${result?.status === 'ok' ? html`<${Stats} data=${result.data} unitName=${(id) => app.unitName(id)} />` : null}
+    <${AnnualReport} unit=${query.unit} unitName=${app.unitName(query.unit)} />
   </div>`;
 }
 
-function Stats({ data }) {
+/** 年度报表: the annual report of the unit (server/src/report.rs) as Markdown or xlsx. */
+function AnnualReport({ unit, unitName }) {
+  const app = useApp();
+  const thisYear = Number(chinaDate().slice(0, 4));
+  const [year, setYear] = useState(thisYear - 1);
+  const [busy, setBusy] = useState('');
+  const download = async (format) => {
+    setBusy(format);
+    try {
+      const { blob, fileName } = await fetchAnnualReport({ auth: app.auth, baseUrl: app.baseUrl }, { year, unit, format });
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = fileName;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (e) {
+      app.toast(`年度报表未能下载：${e.message}`, 'warning');
+    } finally {
+      setBusy('');
+    }
+  };
+  return html`<${Section} title="年度报表">
+    <div class="toolbar annual-report">
+      <div class="field"><label for="ar-year">年度</label>
+        <select id="ar-year" value=${year} onChange=${(e) => setYear(Number(e.currentTarget.value))}>
+          ${[0, 1, 2, 3].map((n) => html`<option value=${thisYear - n}>${thisYear - n}年</option>`)}
+        </select></div>
+      <span class="muted">${unitName}</span>
+      <button onClick=${() => download('markdown')} disabled=${busy !== ''}>下载 Markdown</button>
+      <button onClick=${() => download('xlsx')} disabled=${busy !== ''}>下载 Excel（xlsx）</button>
+    </div>
+    <p class="hint">报表按各项比率的统计口径汇总全年数据，需联网下载。</p>
+  <//>`;
+}
+
+function Stats({ data, unitName }) {
   const types = Object.entries(data.byDisputeType).filter(([, n]) => n > 0);
   return html`<div>
-    <p class="hint">${data.unit} · ${formatDate(data.from)} 至 ${formatDate(data.to)}${data.today ? `（逾期按 ${formatDate(data.today)} 计算）` : ''}</p>
+    <p class="hint">${unitName(data.unit)} · ${formatDate(data.from)} 至 ${formatDate(data.to)}${data.today ? `（逾期按 ${formatDate(data.today)} 计算）` : ''}</p>
     <div class="rate-cards">${RATE_KINDS.map(([code, name]) => html`<div class="rate-card">
       <div class="rate-name">${name}</div>
       <div class="rate-value">${formatRate(data.rates[code])}</div>

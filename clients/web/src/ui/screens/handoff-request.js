@@ -3,6 +3,7 @@
 // again when it arrives and puts it in the receiving unit's inbox.
 
 import { html } from 'htm/preact';
+import { receiversOf } from '../../core/api.js';
 import { useState } from 'preact/hooks';
 import { missingFields, missingMessage, pathsFrom } from '../../core/schema/handoff.js';
 import { requestHandoff } from '../../core/schema/operations.js';
@@ -29,16 +30,18 @@ export function HandoffRequestScreen({ docId }) {
   const missing = chosen ? missingFields(c, from.track, chosen.to) : [];
   const open = c.handoffs.find((h) => h.status === 'requested' || h.status === 'pending');
   const allowed = canWrite(user, c, 'handoffs') && from.unit === user.unit;
-  // Units this device has seen receive a case of that track: a choice to start from.
-  const knownUnits = [...new Set(app.replica.list().flatMap((e) => (e.summary.receivingUnits ?? []).filter((h) => h.track === to).map((h) => h.unit)))];
+  // The units of the county that take cases of the chosen track (GET /v1/units, remembered
+  // offline); a single one is chosen for the user.
+  const receivers = chosen ? receiversOf(app.units, chosen.to) : [];
+  const receiver = receivers.length === 1 ? receivers[0].id : toUnit;
   const submit = (e) => {
     e.preventDefault();
     setError('');
     if (!chosen) return setError('请选择移交去向');
-    if (!toUnit.trim()) return setError('请填写接收单位');
+    if (!receiver) return setError('请选择接收单位');
     if (!reason.trim()) return setError('请填写移交理由');
     if (missing.length) return setError(missingMessage(missing));
-    const ok = app.edit(docId, '申请移交', (d) => requestHandoff(d, c, { user, toTrack: chosen.to, toUnit: toUnit.trim(), reason: reason.trim() }));
+    const ok = app.edit(docId, '申请移交', (d) => requestHandoff(d, c, { user, toTrack: chosen.to, toUnit: receiver, reason: reason.trim() }));
     if (ok) {
       app.toast('移交申请已保存，联网后由服务器审查并送达接收单位。');
       navigate(`case/${encodeURIComponent(docId)}/handoffs`);
@@ -67,10 +70,14 @@ export function HandoffRequestScreen({ docId }) {
             <//>
             <${Section} title="移交申请">
               <div class="form-grid">
-                <div class="field"><label for="ho-unit">接收单位编码</label>
-                  <input id="ho-unit" list="ho-units" value=${toUnit} onInput=${(e) => setToUnit(e.currentTarget.value)} placeholder="例如 qingshan.sifa" />
-                  <datalist id="ho-units">${knownUnits.map((u) => html`<option value=${u} />`)}</datalist>
-                  <div class="hint">填写承办${label('track', chosen.to)}的县级单位编码（由系统管理员提供）。</div></div>
+                <div class="field"><label for="ho-unit">接收单位</label>
+                  <select id="ho-unit" value=${receiver} onChange=${(e) => setToUnit(e.currentTarget.value)} disabled=${receivers.length === 0}>
+                    ${receivers.length === 1 ? null : html`<option value="">请选择</option>`}
+                    ${receivers.map((u) => html`<option value=${u.id}>${u.name}</option>`)}
+                  </select>
+                  <div class="hint">${receivers.length
+                    ? `承办${label('track', chosen.to)}的单位。`
+                    : '本机还没有单位名录：请联网后重新打开本页。'}</div></div>
                 <div class="field wide"><label for="ho-reason">移交理由</label>
                   <textarea id="ho-reason" rows="3" value=${reason} onInput=${(e) => setReason(e.currentTarget.value)}></textarea></div>
               </div>

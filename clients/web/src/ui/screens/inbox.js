@@ -3,12 +3,13 @@
 // reach the server counts, and the server then moves custody.
 
 import { html } from 'htm/preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { missingFields } from '../../core/schema/handoff.js';
 import { canDecide } from '../../core/schema/handoff.js';
 import { readCase } from '../../core/schema/document.js';
 import { decideHandoff } from '../../core/schema/operations.js';
-import { formatInstant } from '../../core/schema/time.js';
+import { formatDate, formatInstant } from '../../core/schema/time.js';
+import { RULE_LABELS } from '../../core/stats.js';
 import { label } from '../../core/schema/vocab.js';
 import { Badge, Empty } from '../components/common.js';
 import { useApp, useCaseList } from '../hooks.js';
@@ -27,6 +28,35 @@ export function InboxScreen() {
     ${items.length === 0
       ? html`<${Empty}>没有待接收的移交申请。服务器审查通过的移交申请会在同步后出现在这里。<//>`
       : items.map((item) => html`<${InboxItem} key=${item.h.id} item=${item} />`)}
+    <${DeadlineLists} />
+  </div>`;
+}
+
+/** 已逾期 and 即将到期: the deadlines of the cases in the unit's custody, with explanations. */
+function DeadlineLists() {
+  const app = useApp();
+  useEffect(() => {
+    app.refreshDeadlines();
+  }, [app.status?.state === 'synced']);
+  const result = app.deadlines;
+  const all = result?.deadlines ?? [];
+  const titles = new Map(app.replica.list().map((e) => [e.id, e.summary.title]));
+  const table = (rows) =>
+    rows.length === 0
+      ? html`<${Empty}>没有。<//>`
+      : html`<table class="table deadlines"><thead><tr><th>案件</th><th>期限</th><th>届满日</th><th>说明</th></tr></thead><tbody>
+        ${rows.map((d) => html`<tr key=${`${d.case_id}-${d.rule}`}>
+          <td><a href=${`#/case/${encodeURIComponent(d.case_id)}/deadlines`}>${titles.get(d.case_id) || d.case_number || '（未登记）'}</a><div class="muted">${d.case_number}</div></td>
+          <td>${RULE_LABELS[d.rule] ?? d.rule}<div class="muted">${label('track', d.track)}</div></td>
+          <td>${formatDate(d.due_on) || d.due_on}</td>
+          <td class="explanation">${d.explanation}</td></tr>`)}
+        </tbody></table>`;
+  const overdue = all.filter((d) => d.status === 'overdue');
+  const soon = all.filter((d) => d.status !== 'overdue');
+  return html`<div class="deadline-lists">
+    ${result?.stale ? html`<div class="banner" role="status">当前无法连接服务器，以下为上次联网时的期限${result.fetchedAt ? `（${new Date(result.fetchedAt).toLocaleString('zh-CN')}）` : ''}。</div>` : null}
+    <section class="card" data-list="overdue"><header class="card-head"><h2>已逾期（${overdue.length}）</h2></header>${table(overdue)}</section>
+    <section class="card" data-list="due-soon"><header class="card-head"><h2>即将到期（${soon.length}）</h2><span class="muted">十四日内届满</span></header>${table(soon)}</section>
   </div>`;
 }
 

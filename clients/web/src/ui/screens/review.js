@@ -3,6 +3,9 @@
 // are shown side by side; choosing one writes it, which settles the field on every device.
 
 import { html } from 'htm/preact';
+import { useState } from 'preact/hooks';
+import { markReviewDone } from '../../core/api.js';
+import { custodian } from '../../core/schema/policy.js';
 import { conflictsAt, readCase, valueAt } from '../../core/schema/document.js';
 import { describe, typeAtPath } from '../../core/schema/layout.js';
 import { setField } from '../../core/schema/document.js';
@@ -102,11 +105,34 @@ export function ReviewPanel() {
             ? html`<${Choices} path=${path} values=${item.values.map((v) => parseValue(path, v))} current=${valueAt(c, path)}
                 editable=${!item.done && ctx.canWrite(path[0])} onChoose=${(v) => choose(path, v)} />`
             : null}
-          ${item.done ? html`<p class="hint">由 ${item.done_by} 于 ${formatInstant(item.done_at)} 处理。</p>` : html`<p class="hint">标记为“已处理”需由服务器记录（接口将在服务器端提供）。</p>`}
+          ${item.done
+            ? html`<p class="hint">由 ${item.done_by} 于 ${formatInstant(item.done_at)} 处理。</p>`
+            : html`<${MarkDone} item=${item} mine=${(item.units ?? []).includes(ctx.user.unit) || custodian(c).unit === ctx.user.unit} />`}
         </div>`;
       })}
     <//>
   </div>`;
+}
+
+/** Marks a review item done on the server (it writes the item); the next sync brings it here. */
+function MarkDone({ item, mine }) {
+  const app = useApp();
+  const ctx = useCaseContext();
+  const [state, setState] = useState('idle');
+  if (!mine) return html`<p class="hint">由相关单位核查处理。</p>`;
+  const done = async () => {
+    setState('sending');
+    try {
+      await markReviewDone({ auth: app.auth, baseUrl: app.baseUrl }, ctx.docId, item.id);
+      setState('sent');
+      app.sync.syncNow();
+    } catch (e) {
+      setState('idle');
+      app.toast(e.offline ? '标记已处理需要联网，请联网后再试。' : `未能标记：${e.message}`, 'warning');
+    }
+  };
+  if (state === 'sent') return html`<p class="hint">已提交，同步后显示处理人和时间。</p>`;
+  return html`<div class="form-actions"><button onClick=${done} disabled=${state === 'sending'}>标记为已处理</button></div>`;
 }
 
 /** 待核查 across every case on the device. */
