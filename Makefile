@@ -4,10 +4,12 @@ CARGO ?= cargo
 
 .PHONY: run test test-rust test-web bench clippy fmt
 
-## Start the product with the example county on the embedded SQLite default.
+## Start the product with the demo county on the embedded SQLite default (generated on the first
+## run; later runs keep the database as it is), the web app (built first) at http://127.0.0.1:8080/.
 run:
+	cd clients/web && npm ci --no-audit --no-fund && npm run build
 	$(CARGO) build --release -p fengqiao-server --bin fengqiao
-	./target/release/fengqiao org import server/examples/county.toml
+	./target/release/fengqiao demo
 	./target/release/fengqiao serve
 
 ## Run every test. The storage and identity tests also run on a throwaway PostgreSQL started here
@@ -25,7 +27,12 @@ test-web:
 	cd clients/web && npm ci --no-audit --no-fund && npm test
 
 ## Run the benchmarks (slow; not part of `make test`).
+## The scenarios of the benchmark harness (bootstrap, reconnect, ingest, fan-out, memory, side by side
+## with the automerge-repo server; report in target/bench/report.md and .json), then the criterion
+## benchmarks (ingest, dashboard queries over 1,000,000 projected cases).
 bench:
+	$(CARGO) build --release -p fengqiao-server --bin fengqiao -p fengqiao-bench --bin fengqiao-bench
+	./target/release/fengqiao-bench --out target/bench
 	$(CARGO) bench --workspace
 
 clippy:

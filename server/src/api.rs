@@ -122,12 +122,24 @@ pub async fn list_cases(
 ) -> Result<Json<CasePage>> {
     let units = unit_tree(&state).await?;
     let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    Ok(Json(case_page(&state.store, &principal.user, &units, &query, limit).await?))
+}
+
+/// One page of the cases `user` reads, newest registration first: the query behind
+/// `GET /v1/cases` and its CSV export (`crate::export`).
+pub async fn case_page(
+    store: &crate::store::Store,
+    user: &User,
+    units: &UnitTree,
+    query: &CaseQuery,
+    limit: i64,
+) -> Result<CasePage> {
     let (cursor_at, cursor_id) = match &query.cursor {
         Some(cursor) => parse_cursor(cursor)?,
         None => (i64::MAX, vec![0xff; 17]),
     };
-    let Some(visibility) = Visibility::of(&principal.user, &units, 4) else {
-        return Ok(Json(CasePage { cases: Vec::new(), next_cursor: None }));
+    let Some(visibility) = Visibility::of(user, units, 4) else {
+        return Ok(CasePage { cases: Vec::new(), next_cursor: None });
     };
     let mut filters = String::new();
     let mut arguments = visibility.arguments.clone();
@@ -158,7 +170,7 @@ pub async fn list_cases(
          ORDER BY COALESCE(c.registered_at, 0) DESC, c.case_id DESC LIMIT $3",
         visibility.condition
     );
-    let rows: Vec<(CaseListItem, i64)> = with_read_pool!(state.store, |pool| {
+    let rows: Vec<(CaseListItem, i64)> = with_read_pool!(store, |pool| {
         bind_all!(sqlx::query(&sql).bind(cursor_at).bind(&cursor_id[..]).bind(limit + 1), &arguments)
             .fetch_all(pool)
             .await?
@@ -193,7 +205,7 @@ pub async fn list_cases(
     let mut cases: Vec<(CaseListItem, i64)> = rows;
     cases.truncate(limit as usize);
     let next_cursor = if more { cases.last().map(|(c, at)| format!("{at}.{}", c.id)) } else { None };
-    Ok(Json(CasePage { cases: cases.into_iter().map(|(c, _)| c).collect(), next_cursor }))
+    Ok(CasePage { cases: cases.into_iter().map(|(c, _)| c).collect(), next_cursor })
 }
 
 /// A handoff waiting for the user's unit to decide.
@@ -296,7 +308,8 @@ pub async fn inbox(
         sqlx::query_as(
             "SELECT d.case_id, c.case_number, d.track, d.rule, d.due_on, d.explanation FROM deadline_projection d \
              JOIN case_projection c ON c.case_id = d.case_id \
-             WHERE c.custody_unit = $1 AND c.track = d.track AND d.duty AND NOT d.suspended AND d.met_on IS NULL \
+             WHERE d.custody_unit = $1 AND c.custody_unit = $1 AND c.track = d.track AND d.duty AND NOT d.suspended \
+             AND d.met_on IS NULL \
              AND d.due_on <= $2 ORDER BY d.due_on, d.case_id",
         )
         .bind(&unit)
@@ -408,6 +421,125 @@ pub async fn mark_review_done(
     Ok(Json(ReviewDone { case_id: case_id.to_string(), item_id: item, done_by, done_at }))
 }
 
+/// One deadline of a case, as the clocks (`fengqiao_schema::clocks`) compute it today.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CaseDeadline {
+    /// Rule code, e.g. `mediation.period`.
+    pub rule: String,
+    /// The rule's Chinese name, e.g. `调解期限`.
+    pub label: String,
+    /// Track code of the rule.
+    pub track: String,
+    /// `duty` (an organ must act) or `window` (a party may act until the due date).
+    pub kind: String,
+    /// The article the period comes from, e.g. `《行政复议法》第六十二条`.
+    pub article: String,
+    pub start_on: String,
+    /// What happened on the start day, e.g. `受理之日`.
+    pub start_event: String,
+    /// The statutory period before extension and suspension: `period_length` units of
+    /// `period_unit` (`calendar_days`, `working_days`, `months` or `years`).
+    pub period_length: u32,
+    pub period_unit: String,
+    /// How its days are counted: `calendar_days` or `working_days`.
+    pub counting: String,
+    pub extension_days: u32,
+    pub suspended_days: u32,
+    /// The last day as counted; `due_on` unless that was a rest day.
+    pub last_day: String,
+    pub due_on: String,
+    /// The rest day the due date was moved from, if it was.
+    pub shifted_from: Option<String>,
+    /// `running`, `met`, `late`, `overdue` or `suspended`, as of `today`.
+    pub status: String,
+    /// The status in Chinese, e.g. `进行中`.
+    pub status_label: String,
+    pub met_on: Option<String>,
+    /// How the law was applied to the case's facts, in Chinese.
+    pub explanation: String,
+}
+
+/// Every deadline of one case.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CaseDeadlines {
+    pub case_id: String,
+    /// The day the statuses are as of (China Standard Time, the server's clock).
+    pub today: String,
+    pub deadlines: Vec<CaseDeadline>,
+}
+
+/// `GET /v1/cases/{id}/deadlines`: every deadline the case's recorded facts give rise to (met and
+/// open, in every track), computed from the stored document as the deadline projection is, with
+/// the fields the projection does not keep (article, period, counting, extension and suspension).
+/// A case the user does not read is answered like one that does not exist.
+#[utoipa::path(get, path = "/v1/cases/{id}/deadlines", security(("bearer" = [])),
+    params(("id" = String, Path, description = "case id")),
+    responses((status = 200, body = CaseDeadlines), (status = 401, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody)))]
+pub async fn case_deadlines(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<CaseDeadlines>> {
+    use fengqiao_schema::calendar::{Counting, Period};
+    use fengqiao_schema::clocks::{ClockConfig, DeadlineKind};
+    let case_id = CaseId::parse(&id).map_err(|_| Error::NotFound)?;
+    let units = unit_tree(&state).await?;
+    let readers = state.store.case_readers(case_id).await?.ok_or(Error::NotFound)?;
+    if !readers.can_read(&principal.user, &units) {
+        return Err(Error::NotFound);
+    }
+    let case: fengqiao_schema::document::Case = state
+        .documents
+        .with_document(case_id, autosurgeon::hydrate)
+        .await?
+        .ok_or(Error::NotFound)?
+        .map_err(|e| Error::internal(format!("a stored case does not hydrate: {e}")))?;
+    let today = today();
+    let deadlines = fengqiao_schema::clocks::case_deadlines(
+        &case,
+        today,
+        crate::store::projections::calendars(),
+        &ClockConfig::default(),
+    )
+    .into_iter()
+    .map(|d| {
+        let (period_length, period_unit) = match d.period {
+            Period::CalendarDays(n) => (n, "calendar_days"),
+            Period::WorkingDays(n) => (n, "working_days"),
+            Period::Months(n) => (n, "months"),
+            Period::Years(n) => (n, "years"),
+        };
+        CaseDeadline {
+            rule: d.rule.code().to_string(),
+            label: d.label.to_string(),
+            track: d.track.code().to_string(),
+            kind: if d.kind == DeadlineKind::Duty { "duty" } else { "window" }.to_string(),
+            article: d.source.to_string(),
+            start_on: d.start.to_string(),
+            start_event: d.start_event.to_string(),
+            period_length,
+            period_unit: period_unit.to_string(),
+            counting: match d.counting {
+                Counting::CalendarDays => "calendar_days",
+                Counting::WorkingDays => "working_days",
+            }
+            .to_string(),
+            extension_days: d.extension_days,
+            suspended_days: d.suspended_days,
+            last_day: d.last_day.to_string(),
+            due_on: d.due.to_string(),
+            shifted_from: d.shifted_from.map(|s| s.to_string()),
+            status: d.status.code().to_string(),
+            status_label: d.status.label().to_string(),
+            met_on: d.met_on.map(|m| m.to_string()),
+            explanation: d.explanation,
+        }
+    })
+    .collect();
+    Ok(Json(CaseDeadlines { case_id: case_id.to_string(), today: today.to_string(), deadlines }))
+}
+
 /// An attachment as stored.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct StoredAttachment {
@@ -490,4 +622,53 @@ pub async fn get_attachment(
 /// Whether `user` reads the unit `unit`'s figures: it is the user's unit or below it.
 pub(crate) fn oversees(user: &User, unit: &str, units: &UnitTree) -> bool {
     units.get(unit).is_some() && units.is_within(unit, user.unit.as_str())
+}
+
+/// One unit of the user's county, for choosing a receiver by name.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UnitEntry {
+    /// The unit id (code), e.g. `qingshan.sifa`.
+    pub id: String,
+    /// The Chinese name, e.g. `青山县司法局`.
+    pub name: String,
+    /// Unit kind code: `county`, `township`, `subdistrict`, `petition_bureau`, `justice_bureau`,
+    /// `legal_office`.
+    pub kind: String,
+    pub parent: Option<String>,
+    /// The tracks whose cases this unit may take custody of (the receivers of a handoff).
+    pub tracks: Vec<String>,
+}
+
+/// The units of the user's county, the county first, then by id.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UnitDirectory {
+    pub units: Vec<UnitEntry>,
+}
+
+/// `GET /v1/units`: the unit tree of the user's county with the tracks each unit receives, so
+/// that a handoff names its receiver by name (the server checks the receiver again on ingest).
+/// Units are no personal data: every authenticated user of the county reads them.
+#[utoipa::path(get, path = "/v1/units", security(("bearer" = [])),
+    responses((status = 200, body = UnitDirectory), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn units(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+) -> Result<Json<UnitDirectory>> {
+    use fengqiao_schema::units::unit_kind_serves;
+    use fengqiao_schema::vocab::Track;
+    let tree = unit_tree(&state).await?;
+    let root = tree.root_of(principal.user.unit.as_str()).to_string();
+    let mut units: Vec<UnitEntry> = tree
+        .subtree(&root)
+        .into_iter()
+        .map(|u| UnitEntry {
+            id: u.id.as_str().to_string(),
+            name: u.name.clone(),
+            kind: u.kind.code().to_string(),
+            parent: u.parent.as_ref().map(|p| p.as_str().to_string()),
+            tracks: Track::ALL.iter().filter(|t| unit_kind_serves(u.kind, **t)).map(|t| t.code().to_string()).collect(),
+        })
+        .collect();
+    units.sort_by(|a, b| (a.parent.is_some(), &a.id).cmp(&(b.parent.is_some(), &b.id)));
+    Ok(Json(UnitDirectory { units }))
 }

@@ -15,6 +15,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub storage: StorageSettings,
     pub sync: SyncSettings,
+    /// The built web app (`clients/web/dist`) served at `/`; none serves the API alone.
+    pub web_dir: Option<std::path::PathBuf>,
 }
 
 /// How documents are cached, committed and compacted.
@@ -33,6 +35,7 @@ impl Settings {
             auth: AuthSettings::default(),
             storage: StorageSettings::default(),
             sync: SyncSettings::default(),
+            web_dir: None,
         }
     }
 }

@@ -34,10 +34,13 @@ pub struct AppState {
     pub documents: LiveDocuments,
     pub sync: SyncHub,
     pub metrics: Metrics,
+    /// The built web app served at `/`, if there is one.
+    pub web: Option<Arc<crate::web::WebApp>>,
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let web = state.web.clone();
+    let api = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -47,16 +50,24 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/auth/me", get(me))
         .route("/v1/openapi.json", get(crate::openapi::document))
         .route("/v1/cases", get(crate::api::list_cases))
+        .route("/v1/cases.csv", get(crate::export::cases_csv))
         .route("/v1/cases/{id}/review/{item}/done", post(crate::api::mark_review_done))
+        .route("/v1/cases/{id}/deadlines", get(crate::api::case_deadlines))
         .route("/v1/inbox", get(crate::api::inbox))
+        .route("/v1/units", get(crate::api::units))
         .route("/v1/stats", get(crate::stats::stats))
+        .route("/v1/reports/annual", get(crate::report::annual))
         .route(
             "/v1/attachments/{sha256}",
             get(crate::api::get_attachment)
                 .put(crate::api::put_attachment)
                 .layer(axum::extract::DefaultBodyLimit::max(crate::api::ATTACHMENT_LIMIT)),
-        )
-        .with_state(state)
+        );
+    let api = match web {
+        Some(web) => web.mount(api),
+        None => api,
+    };
+    api.with_state(state)
 }
 
 /// Serves the routes on `listener` until `shutdown` completes, then lets requests in flight finish
@@ -75,6 +86,12 @@ pub async fn serve(
             hub.begin_shutdown();
         }
     };
+    // Sync messages are small request/answer exchanges: without TCP_NODELAY, Nagle's algorithm
+    // and delayed acknowledgements hold an answer back by tens of milliseconds.
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let served = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
     hub.begin_shutdown();
     hub.connections_closed().await;

@@ -19,14 +19,19 @@ pub mod api;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod error;
+pub mod export;
 pub mod http;
 pub mod metrics;
+pub mod numbering;
 pub mod openapi;
 pub mod org;
+pub mod report;
 pub mod stats;
 pub mod store;
 pub mod sync;
+pub mod web;
 
 pub use config::{Settings, StorageSettings};
 pub use error::{Error, Result};
@@ -79,7 +84,14 @@ impl Services {
         spawn_revocation_check(store.clone(), hub.clone(), &tasks, cancel.clone());
         spawn_metrics_upkeep(metrics.clone(), &tasks, cancel.clone());
         Ok(Services {
-            state: AppState { store, auth: Arc::new(auth), documents, sync: hub, metrics },
+            state: AppState {
+                store,
+                auth: Arc::new(auth),
+                documents,
+                sync: hub,
+                metrics,
+                web: settings.web_dir.as_deref().and_then(web::WebApp::find).map(Arc::new),
+            },
             tasks,
             cancel,
         })

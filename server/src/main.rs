@@ -61,6 +61,11 @@ enum Command {
     /// Manage the keys that sign access tokens.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Load the demo county (units, users, devices and cases over two years) into an empty
+    /// database; does nothing if the database already holds units.
+    Demo(DemoArgs),
+    /// Write the annual figures for the 法治政府建设情况报告 of a unit and the units below it.
+    Report(ReportArgs),
 }
 
 #[derive(Args)]
@@ -89,6 +94,40 @@ struct ServeArgs {
     /// Open sync WebSockets one device may have at once.
     #[arg(long, env = "FENGQIAO_MAX_CONNECTIONS_PER_DEVICE", default_value_t = 4)]
     max_connections_per_device: usize,
+    /// The built web app served at `/` (`npm run build` in clients/web); the API is served even
+    /// if it is missing.
+    #[arg(long, env = "FENGQIAO_WEB_DIR", default_value = "clients/web/dist")]
+    web_dir: PathBuf,
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// The calendar year.
+    #[arg(long, env = "FENGQIAO_REPORT_YEAR")]
+    year: i32,
+    /// The unit (with the units below it).
+    #[arg(long, env = "FENGQIAO_REPORT_UNIT")]
+    unit: UnitId,
+    /// text (the statistics paragraph), markdown or xlsx.
+    #[arg(long, env = "FENGQIAO_REPORT_FORMAT", default_value = "text")]
+    format: fengqiao_server::report::ReportFormat,
+    /// Where to write it; standard output for text and Markdown when not given, and for a
+    /// workbook the report's own file name in the current directory.
+    #[arg(long, env = "FENGQIAO_REPORT_OUT")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// About how many cases to generate.
+    #[arg(long, env = "FENGQIAO_DEMO_CASES", default_value_t = 5000)]
+    cases: usize,
+    /// The seed: the same seed on the same day gives the same county.
+    #[arg(long, env = "FENGQIAO_DEMO_SEED", default_value_t = 1)]
+    seed: u64,
+    /// Every demo user's password.
+    #[arg(long, env = "FENGQIAO_DEMO_PASSWORD", default_value = "fengqiao-demo", hide_env_values = true)]
+    password: String,
 }
 
 #[derive(Subcommand)]
@@ -105,6 +144,10 @@ enum UnitCommand {
         /// The parent unit (none for a county).
         #[arg(long, env = "FENGQIAO_UNIT_PARENT")]
         parent: Option<UnitId>,
+        /// The unit's case-number format, e.g. `{unit}{word}〔{year}〕{number:04}号`; placeholders
+        /// {year}, {unit}, {word}, {number}, {number:04}. Default `（{year}）{unit}{word}字第{number}号`.
+        #[arg(long, env = "FENGQIAO_UNIT_CASE_NUMBER_FORMAT")]
+        case_number_format: Option<fengqiao_server::numbering::CaseNumberFormat>,
     },
 }
 
@@ -167,7 +210,10 @@ enum KeyCommand {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let filter = EnvFilter::try_new(&cli.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    // The demo registers thousands of cases: unless asked for more, it logs warnings only, so
+    // that its progress bar stays readable.
+    let log = if matches!(cli.command, Command::Demo(_)) && cli.log == "info" { "warn" } else { cli.log.as_str() };
+    let filter = EnvFilter::try_new(log).unwrap_or_else(|_| EnvFilter::new("info"));
     let ansi = std::io::stderr().is_terminal();
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).init();
     match run(cli).await {
@@ -183,12 +229,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Serve(args) = cli.command {
         return run_server(cli.database_url, args).await;
     }
+    if let Command::Demo(args) = cli.command {
+        return run_demo(cli.database_url, args).await;
+    }
     let store = Store::open(&cli.database_url).await?;
     let now = Timestamp::now();
     match cli.command {
-        Command::Serve(_) => unreachable!("handled above"),
-        Command::Unit(UnitCommand::Add { id, name, kind, parent }) => {
+        Command::Serve(_) | Command::Demo(_) => unreachable!("handled above"),
+        Command::Unit(UnitCommand::Add { id, name, kind, parent, case_number_format }) => {
             store.add_unit(&Unit { id: id.clone(), name, kind, parent }).await?;
+            if let Some(format) = case_number_format {
+                store.set_case_number_formats(&[(id.clone(), Some(format))]).await?;
+            }
             println!("已添加单位「{id}」");
         }
         Command::User(UserCommand::Add { id, name, unit, roles, password }) => {
@@ -236,6 +288,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             store.retire_signing_key(&KeyId(kid.clone()), now).await?;
             println!("签名密钥「{kid}」已退役");
         }
+        Command::Report(args) => {
+            use fengqiao_server::report::{AnnualReport, ReportFormat};
+            let units = fengqiao_schema::units::UnitTree::new(store.units().await?)?;
+            let today = fengqiao_schema::time::Instant::from_unix(now.secs()).china_date();
+            let report = AnnualReport::build(&store, &units, args.unit.as_str(), args.year, today).await?;
+            let bytes = report.render(args.format)?;
+            let out = match (args.out, args.format) {
+                (Some(path), _) => Some(path),
+                (None, ReportFormat::Xlsx) => Some(PathBuf::from(report.file_name(ReportFormat::Xlsx))),
+                (None, _) => None,
+            };
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+                    println!("已写入「{}」", path.display());
+                }
+                None => {
+                    use std::io::Write;
+                    std::io::stdout().write_all(&bytes)?;
+                }
+            }
+        }
         Command::Key(KeyCommand::List) => {
             for key in store.signing_keys().await? {
                 let state = if key.retired_at.is_some() { "retired" } else { "active" };
@@ -267,6 +341,7 @@ async fn run_server(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()
             compaction: CompactionPolicy { max_chunks: args.compact_after_chunks, ..CompactionPolicy::default() },
         },
         sync: SyncSettings { max_connections_per_device: args.max_connections_per_device, ..SyncSettings::default() },
+        web_dir: Some(args.web_dir),
     };
     let services = Services::start(&settings).await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -277,6 +352,34 @@ async fn run_server(database: DatabaseUrl, args: ServeArgs) -> anyhow::Result<()
     services.stop().await;
     served?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+async fn run_demo(database: DatabaseUrl, args: DemoArgs) -> anyhow::Result<()> {
+    use fengqiao_server::demo::{self, DemoOutcome, DemoSettings};
+    let store = Store::open(&database).await?;
+    let units = store.units().await?.len();
+    if units > 0 {
+        println!("数据库中已有 {units} 个单位（演示数据或正式数据），未生成演示数据。");
+        store.close().await;
+        return Ok(());
+    }
+    let services = Services::start_on(store, &Settings::with_database(database)).await?;
+    let settings = DemoSettings {
+        cases: args.cases,
+        seed: args.seed,
+        password: args.password.clone(),
+        now: Timestamp::now(),
+        progress: std::io::stderr().is_terminal(),
+    };
+    let outcome = demo::load(&services.state(), &settings).await;
+    services.stop().await;
+    match outcome? {
+        DemoOutcome::AlreadyLoaded { units } => {
+            println!("数据库中已有 {units} 个单位（演示数据或正式数据），未生成演示数据。")
+        }
+        DemoOutcome::Loaded(summary) => print!("{}", demo::describe(&summary, &args.password)),
+    }
     Ok(())
 }
 

@@ -10,11 +10,15 @@ use utoipa::{Modify, OpenApi};
     info(title = "Fengqiao API", description = "案件、收件箱、附件与督查统计（JSON）。同步协议见 docs/PROTOCOL.md。"),
     paths(
         crate::api::list_cases,
+        crate::export::cases_csv,
         crate::api::inbox,
+        crate::api::units,
         crate::api::mark_review_done,
+        crate::api::case_deadlines,
         crate::api::put_attachment,
         crate::api::get_attachment,
         crate::stats::stats,
+        crate::report::annual,
     ),
     modifiers(&BearerAuth)
 )]

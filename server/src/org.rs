@@ -16,6 +16,7 @@ use crate::auth::hash_password_blocking;
 use crate::auth::password::{Password, MIN_PASSWORD_CHARS};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
+use crate::numbering::CaseNumberFormat;
 use crate::store::units::{ImportSummary, ImportedUser, OrgImport};
 use crate::store::Store;
 
@@ -39,6 +40,9 @@ pub struct OrgUnit {
     pub kind: UnitKind,
     #[serde(default)]
     pub parent: Option<UnitId>,
+    /// The unit's own case-number format (`crate::numbering`); the default when left out.
+    #[serde(default)]
+    pub case_number_format: Option<String>,
 }
 
 impl From<&OrgUnit> for Unit {
@@ -73,6 +77,7 @@ impl OrgFile {
     /// What can be checked without the database: users appear once, have a role and a password
     /// long enough. (The unit tree is checked with the stored units, at import.)
     fn check(&self) -> Result<()> {
+        self.case_number_formats()?;
         let mut seen = BTreeSet::new();
         for user in &self.users {
             if !seen.insert(&user.id) {
@@ -86,6 +91,22 @@ impl OrgFile {
             }
         }
         Ok(())
+    }
+
+    /// Every unit's case-number format as checked (`None` for the default).
+    fn case_number_formats(&self) -> Result<Vec<(UnitId, Option<CaseNumberFormat>)>> {
+        self.units
+            .iter()
+            .map(|unit| {
+                let format = unit
+                    .case_number_format
+                    .as_deref()
+                    .map(CaseNumberFormat::parse)
+                    .transpose()
+                    .map_err(|e| Error::OrgFile(format!("单位「{}」的案号格式有误：{e}", unit.id)))?;
+                Ok((unit.id.clone(), format))
+            })
+            .collect()
     }
 
     /// Brings the organisation into the database. Only the passwords of users that do not exist
@@ -107,6 +128,15 @@ impl OrgFile {
                 initial_password_hash,
             });
         }
-        store.import_org(&OrgImport { units: self.units.iter().map(Unit::from).collect(), users }, now).await
+        let units: Vec<Unit> = self.units.iter().map(Unit::from).collect();
+        let stored = store.units().await?;
+        let mut summary = store.import_org(&OrgImport { units: units.clone(), users }, now).await?;
+        // The units exist now. A unit whose only change is its format counts as updated.
+        let changed = store.set_case_number_formats(&self.case_number_formats()?).await?;
+        let only_format =
+            units.iter().filter(|u| changed.contains(&u.id) && stored.iter().any(|s| s == *u)).count();
+        summary.units_unchanged = summary.units_unchanged.saturating_sub(only_format);
+        summary.units_updated += only_format;
+        Ok(summary)
     }
 }

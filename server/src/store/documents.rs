@@ -373,7 +373,8 @@ impl Store {
                         for d in &projection.deadlines {
                             sqlx::query(
                                 "INSERT INTO deadline_projection (case_id, rule, track, duty, start_on, due_on, met_on, \
-                                 suspended, explanation) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                                 suspended, explanation, township, custody_unit) \
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                             )
                             .bind(case_id)
                             .bind(&d.rule)
@@ -384,6 +385,8 @@ impl Store {
                             .bind(date(d.met_on))
                             .bind(d.suspended)
                             .bind(&d.explanation)
+                            .bind(&row.township)
+                            .bind(&row.custody_unit)
                             .execute(&mut *savepoint)
                             .await?;
                         }

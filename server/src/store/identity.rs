@@ -194,6 +194,32 @@ impl Store {
         }))
     }
 
+    /// Registers a device to a user without a login (for loading data, e.g. `fengqiao demo`, whose
+    /// tablets' changes are bound to their devices). Refuses a device that belongs to someone else.
+    pub async fn register_device(&self, device: &DeviceId, user: &UserId, name: &str, now: Timestamp) -> Result<()> {
+        with_write_tx!(self, |tx| {
+            sqlx::query(
+                "INSERT INTO devices (id, user_id, name, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4) \
+                 ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(device.as_str())
+            .bind(user.as_str())
+            .bind(name)
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await?;
+            let owner: String = sqlx::query_scalar("SELECT user_id FROM devices WHERE id = $1")
+                .bind(device.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+            if owner != user.as_str() {
+                return Err(Error::DeviceTaken);
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
     /// Records a login: registers the device to the user on its first login (refusing a device
     /// that belongs to someone else or was revoked) and stores the first refresh token of a new
     /// token family.

@@ -132,7 +132,7 @@ pub fn lawsuit_attendance(case: &Case) -> Attendance {
 }
 
 /// The embedded official holiday calendars, parsed once.
-fn calendars() -> &'static Calendars {
+pub(crate) fn calendars() -> &'static Calendars {
     static CALENDARS: OnceLock<Calendars> = OnceLock::new();
     CALENDARS.get_or_init(Calendars::official)
 }

@@ -9,6 +9,7 @@ use fengqiao_schema::units::{Unit, UnitTree};
 use fengqiao_schema::vocab::{Role, UnitKind};
 
 use super::{with_read_pool, with_write_tx, Store};
+use crate::numbering::CaseNumberFormat;
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 
@@ -118,6 +119,55 @@ impl Store {
             tx.commit().await?;
             Ok(())
         })
+    }
+
+    /// The unit's own case-number format; `None` when it numbers with the default. A stored
+    /// format that no longer parses (it was checked when it was set) is logged and ignored.
+    pub async fn case_number_format(&self, unit: &UnitId) -> Result<Option<CaseNumberFormat>> {
+        let text: Option<Option<String>> = with_read_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT case_number_format FROM units WHERE id = $1")
+                .bind(unit.as_str())
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(text.flatten().and_then(|text| match CaseNumberFormat::parse(&text) {
+            Ok(format) => Some(format),
+            Err(error) => {
+                tracing::warn!(unit = %unit, %error, "a stored case-number format does not parse; numbering with the default");
+                None
+            }
+        }))
+    }
+
+    /// Sets (or with `None` clears) units' case-number formats, in one transaction. Returns the
+    /// units whose format changed. Every unit must exist.
+    pub async fn set_case_number_formats(
+        &self,
+        formats: &[(UnitId, Option<CaseNumberFormat>)],
+    ) -> Result<BTreeSet<UnitId>> {
+        let mut changed = BTreeSet::new();
+        with_write_tx!(self, |tx| {
+            for (unit, format) in formats {
+                let now: Option<Option<String>> =
+                    sqlx::query_scalar("SELECT case_number_format FROM units WHERE id = $1")
+                        .bind(unit.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let Some(now) = now else { return Err(Error::UnknownUnit(unit.clone())) };
+                let wanted = format.as_ref().map(|f| f.as_str().to_string());
+                if now == wanted {
+                    continue;
+                }
+                sqlx::query("UPDATE units SET case_number_format = $2 WHERE id = $1")
+                    .bind(unit.as_str())
+                    .bind(wanted)
+                    .execute(&mut *tx)
+                    .await?;
+                changed.insert(unit.clone());
+            }
+            tx.commit().await?;
+        });
+        Ok(changed)
     }
 
     /// Adds a user to an existing unit.

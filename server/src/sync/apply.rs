@@ -20,7 +20,6 @@ use fengqiao_schema::document::Meta;
 use fengqiao_schema::ids::UnitId;
 use fengqiao_schema::time::Instant;
 use fengqiao_schema::units::User;
-use fengqiao_schema::vocab::CaseKind;
 use fengqiao_sync::ingest::{self, Accepted, ActorOwner, IngestContext, Reject};
 use fengqiao_sync::session::{ApplyOutcome, ApplyRequest, ServerInput};
 
@@ -30,22 +29,12 @@ use crate::error::{Error, Result};
 use crate::http::AppState;
 use crate::store::documents::{ActorBinding, CommitRefused};
 
-/// The official case number (DESIGN §3): `（2026）东溪镇调字第12号` for a dispute,
-/// `（2026）县信访局信字第3号` for a petition.
-pub fn format_case_number(year: i32, unit_name: &str, kind: Option<CaseKind>, number: i64) -> String {
-    let word = match kind {
-        Some(CaseKind::Petition) => "信",
-        _ => "调",
-    };
-    format!("（{year}）{unit_name}{word}字第{number}号")
-}
-
 /// What a dry run of `ingest_new` hands back instead of a number.
 const PLACEHOLDER_NUMBER: &str = "（待编号）";
 
 pub(crate) async fn apply_one(state: &AppState, peer: &Peer, request: ApplyRequest) -> Result<ServerInput> {
     let doc_id = request.doc_id;
-    let outcome = match authorise_and_commit(state, peer, &request).await? {
+    let outcome = match authorise_and_commit(state, peer, &request, Timestamp::now()).await? {
         Ok(outcome) => outcome,
         Err(reject) => {
             tracing::info!(code = %reject.code(), reason = %reject, "changes refused");
@@ -65,9 +54,22 @@ pub async fn ingest_message(
     doc_id: fengqiao_schema::ids::CaseId,
     message: Vec<u8>,
 ) -> Result<Result<(), String>> {
+    ingest_message_at(state, principal, doc_id, message, Timestamp::now()).await
+}
+
+/// [`ingest_message`] as if it arrived at `now` by the server's clock: what the server writes
+/// (registration time, handoff arbitration, custody since) is stamped with `now`. For loading
+/// past cases (`fengqiao demo`) whose statistics must fall in the months of their dates.
+pub async fn ingest_message_at(
+    state: &AppState,
+    principal: crate::auth::Principal,
+    doc_id: fengqiao_schema::ids::CaseId,
+    message: Vec<u8>,
+    now: Timestamp,
+) -> Result<Result<(), String>> {
     let units = Arc::new(fengqiao_schema::units::UnitTree::new(state.store.units().await?)?);
     let peer = Peer { principal, units, origin: None };
-    match authorise_and_commit(state, &peer, &ApplyRequest { doc_id, message }).await? {
+    match authorise_and_commit(state, &peer, &ApplyRequest { doc_id, message }, now).await? {
         Ok(_) => Ok(Ok(())),
         Err(reject) => Ok(Err(format!("{}: {reject}", reject.code()))),
     }
@@ -78,6 +80,7 @@ async fn authorise_and_commit(
     state: &AppState,
     peer: &Peer,
     request: &ApplyRequest,
+    now: Timestamp,
 ) -> Result<Result<ApplyOutcome, Reject>> {
     let limits = state.sync.settings().ingest;
     let incoming = match ingest::incoming_changes(&request.message, &limits) {
@@ -88,7 +91,7 @@ async fn authorise_and_commit(
 
     let mut guard = state.documents.lock(request.doc_id).await?;
     guard.set_origin(peer.origin);
-    let now = Instant::from_unix(Timestamp::now().secs());
+    let now = Instant::from_unix(now.secs());
     let job = IngestJob {
         principal: ingest::Principal { user: peer.principal.user.clone(), device: peer.principal.device.clone() },
         units: peer.units.clone(),
@@ -226,14 +229,16 @@ async fn actor_directory(
     Ok(directory)
 }
 
-/// The next number of the unit that opened the case.
+/// The next number of the unit that opened the case, in the unit's own format or the default
+/// `（2026）东溪镇调字第12号` (`crate::numbering`).
 async fn case_number(state: &AppState, peer: &Peer, meta: &Meta, now: Instant) -> Result<String> {
     use chrono::Datelike;
     let unit = UnitId::new(meta.opened_by_unit.clone());
     let year = now.china_date().date().year();
     let number = state.store.next_case_number(&unit, year).await?;
     let name = peer.units.get(unit.as_str()).map(|u| u.name.clone()).unwrap_or_else(|| unit.to_string());
-    Ok(format_case_number(year, &name, meta.kind, number))
+    let format = state.store.case_number_format(&unit).await?.unwrap_or_default();
+    Ok(format.render(year, &name, meta.kind, number))
 }
 
 /// Everything one ingest needs, owned, so that it can run on the blocking pool.

@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 mod apply;
-pub use apply::ingest_message;
+pub use apply::{ingest_message, ingest_message_at};
 mod driver;
 pub mod http;
 pub mod notify;

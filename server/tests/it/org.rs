@@ -94,6 +94,10 @@ async fn files_that_are_not_a_tree_or_are_wrong_are_refused_whole() {
         ),
         ("unknown kind", unit("a", "province", None)),
         ("unknown field", "[[units]]\nid = \"a\"\nname = \"a\"\nkind = \"county\"\ncolour = \"red\"\n".to_string()),
+        (
+            "case number format",
+            "[[units]]\nid = \"a\"\nname = \"a\"\nkind = \"county\"\ncase_number_format = \"{unit}第{number}号\"\n".to_string(),
+        ),
     ];
     on_each_backend(|_, store| {
         let cases = cases.clone();
@@ -120,7 +124,8 @@ async fn files_that_are_not_a_tree_or_are_wrong_are_refused_whole() {
                 short password           invalid_org_file 组织架构文件有误：用户「u」的初始密码少于 8 个字符
                 duplicate user           invalid_org_file 组织架构文件有误：用户「u」重复
                 unknown kind             invalid_org_file 组织架构文件有误：第 4 行：「province」不是unit_kind中的代码
-                unknown field            invalid_org_file 组织架构文件有误：第 5 行：unknown field `colour`, expected one of `id`, `name`, `kind`, `parent`
+                unknown field            invalid_org_file 组织架构文件有误：第 5 行：unknown field `colour`, expected one of `id`, `name`, `kind`, `parent`, `case_number_format`
+                case number format       invalid_org_file 组织架构文件有误：单位「a」的案号格式有误：案号格式必须包含 {year}（年度）和 {number}（序号）：序号每年从 1 重新编起，缺少任一项案号都会重复
             "#]].assert_eq(&table);
         }
     })
