@@ -33,6 +33,9 @@ const cpuBefore = process.cpuUsage();
 
 const network = values.url ? [new BrowserWebSocketClientAdapter(values.url)] : [];
 const repo = new Repo({ network, storage: new NodeFSStorageAdapter(values.storage), sharePolicy: async () => true });
+// Ask for documents only once connected to the server: a document asked for before any peer is
+// there may be declared unavailable.
+if (network.length > 0) await repo.networkSubsystem.whenReady();
 
 if (mode === "bootstrap") {
   await Promise.all(ids.map((id) => repo.find(id)));
