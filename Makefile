@@ -16,15 +16,22 @@ run:
 ## (installed with apt-get when missing).
 test: test-rust test-web
 
+# The binaries the tests run as processes. `cargo test --workspace --all-targets` builds them
+# before any test starts, with the workspace's features; a test building one package alone would
+# compile the dependencies again with other features.
+TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
+TEST_BINS := FENGQIAO_BIN=$(TARGET_DIR)/debug/fengqiao FENGQIAO_CLIENT_BIN=$(TARGET_DIR)/debug/fengqiao-client
+
 test-rust:
 	url="$$(scripts/postgres-test-server start)" && \
 	trap 'scripts/postgres-test-server stop' EXIT && \
-	FENGQIAO_TEST_POSTGRES_URL="$$url" $(CARGO) test --workspace --all-targets
+	FENGQIAO_TEST_POSTGRES_URL="$$url" $(TEST_BINS) $(CARGO) test --workspace --all-targets
 
 ## The web app: unit tests in Node and browser tests in headless Chromium (installed with
-## apt-get when missing).
+## apt-get when missing), against the server binary test-rust built (built here when missing).
 test-web:
-	cd clients/web && npm ci --no-audit --no-fund && npm test
+	test -x $(TARGET_DIR)/debug/fengqiao || $(CARGO) build --workspace --bins
+	cd clients/web && npm ci --no-audit --no-fund && $(TEST_BINS) npm test
 
 ## Run the benchmarks (slow; not part of `make test`).
 ## The scenarios of the benchmark harness (bootstrap, reconnect, ingest, fan-out, memory, side by side

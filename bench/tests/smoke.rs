@@ -12,7 +12,8 @@ fn server_binary() -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root.join("target"));
     let bin = target.join("debug/fengqiao");
-    // `cargo test --workspace` has built it already; a run of this package alone builds it here.
+    // `make test` names the one `cargo test --workspace` built (FENGQIAO_BIN, above); a run of
+    // this package alone builds it here.
     let status = Command::new(env!("CARGO"))
         .args(["build", "-p", "fengqiao-server", "--bin", "fengqiao"])
         .current_dir(&root)

@@ -1178,12 +1178,16 @@ async fn watch_syncs_when_the_server_notifies() {
 // The command line
 // ---------------------------------------------------------------------------------------------
 
-/// The `fengqiao-client` binary, built by cargo (it is a binary of another package, so cargo
-/// builds it on request; fresh, this is a no-op).
+/// The `fengqiao-client` binary: FENGQIAO_CLIENT_BIN, or built by cargo (it is a binary of
+/// another package, so cargo builds it on request).
 fn client_binary() -> PathBuf {
     static BINARY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BINARY
         .get_or_init(|| {
+            // `make test` names the one `cargo test --workspace` built.
+            if let Ok(binary) = std::env::var("FENGQIAO_CLIENT_BIN") {
+                return PathBuf::from(binary);
+            }
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
             let output = std::process::Command::new(cargo)
                 .args([
