@@ -11,16 +11,21 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-/// bench/automerge-repo, with its npm packages installed (`npm ci` from the lock file when missing).
+/// bench/automerge-repo, with its npm packages installed from the lock file when missing.
+///
+/// `npm install --no-save` rather than `npm ci`: npm leaves the platform-specific optional
+/// packages of cbor-extract (a dependency of automerge-repo) out of the lock file it writes, and
+/// `npm ci` then refuses the lock as out of step. Every version in the lock is still the one
+/// installed; the lock file is not rewritten.
 pub fn prepare(dir: &Path) -> Result<PathBuf> {
     if !dir.join("node_modules/@automerge/automerge-repo").exists() {
         let status = std::process::Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
+            .args(["install", "--no-save", "--no-audit", "--no-fund"])
             .current_dir(dir)
             .status()
-            .context("running npm ci for the automerge-repo comparison (is Node.js installed?)")?;
+            .context("installing the npm packages of the automerge-repo comparison (is Node.js installed?)")?;
         if !status.success() {
-            bail!("npm ci failed in {}", dir.display());
+            bail!("npm install failed in {}", dir.display());
         }
     }
     Ok(dir.to_path_buf())
