@@ -80,12 +80,14 @@ async fn run(cases: u64, full: bool) {
         move || {
             let (state, who, query) = (state.clone(), who.clone(), query.clone());
             async move {
-                let stats::Stats { townships, overdue, due_soon, trend, .. } =
+                let stats::Stats { townships, overdue_total, overdue, due_soon_total, due_soon, trend, .. } =
                     stats::stats(State(state), Authenticated(who), Query(query)).await.expect("stats").0;
                 format!(
-                    "{} townships, {} overdue, {} due soon, {} months",
+                    "{} townships, {} overdue ({} listed), {} due soon ({} listed), {} months",
                     townships.len(),
+                    overdue_total,
                     overdue.len(),
+                    due_soon_total,
                     due_soon.len(),
                     trend.len()
                 )

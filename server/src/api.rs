@@ -161,6 +161,18 @@ pub async fn case_page(
     filter("township", &query.township, false);
     filter("dispute_type", &query.dispute_type, false);
     filter("", &query.q, true);
+    // On SQLite the trigram index (migration 0006) finds the cases whose number or title may
+    // contain three characters or more, so that only those are matched with LIKE.
+    if let Some(q) = query.q.as_ref().filter(|q| q.chars().count() >= 3) {
+        if store.kind() == crate::store::BackendKind::Sqlite {
+            arguments.push(format!("\"{}\"", q.replace('"', "\"\"")));
+            let n = 3 + arguments.len();
+            filters.push_str(&format!(
+                " AND c.case_id IN (SELECT r.case_id FROM case_search s JOIN case_search_rows r ON r.id = s.rowid \
+                 WHERE case_search MATCH ${n})"
+            ));
+        }
+    }
     let sql = format!(
         "SELECT c.case_id, c.case_number, c.title, c.kind, c.track, c.custody_unit, c.township, c.dispute_type, \
          c.status, c.outcome, COALESCE(c.registered_at, 0), c.registered_on, c.accepted_on, c.concluded_on, \

@@ -17,12 +17,17 @@
 //!
 //! A case belongs to a unit's figures when its township or its custody unit is that unit or below it.
 //!
-//! The database does the counting: each family of facts is one grouped count over the period's
-//! entries of a covering index keyed by its date (migration 0005), and only the groups (by township,
-//! code and month) come back, turned into fact records with their multiplicity for
-//! `RateReport::compute`. What comes back does not grow with the number of cases, and every query
-//! reads only the period's index entries (`make bench` times them over 1,000,000 cases). The
-//! `COALESCE`s around codes and units keep SQLite's planner on those date-keyed indexes.
+//! The database does the counting, and reads little to do it: the whole months of the period come
+//! from `stats_rollup` (migration 0006), counts kept by triggers on the projection tables in the
+//! same transaction as each commit, by family of facts, month, township, custody unit and codes;
+//! the days of a partial first or last month, the lawsuits and the open deadlines are counted from
+//! the projection rows over covering indexes keyed by their dates (migration 0005). What depends on
+//! the day asked — a handling deadline recorded as met after today, an acceptance notice not met by
+//! `min(to, today)` — is moved to how it reads that day from the deadline rows themselves. Only the
+//! groups (by township, code and month) come back, turned into fact records with their
+//! multiplicity for `RateReport::compute`, so the work does not grow with the number of cases;
+//! `make bench` times it over 1,000,000 cases. The overdue and due-soon lists carry the 100 most
+//! urgent deadlines each, with their totals.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -147,7 +152,13 @@ pub struct Stats {
     pub by_source: BTreeMap<String, u64>,
     /// Cases concluded in the period, by outcome code.
     pub by_outcome: BTreeMap<String, u64>,
+    /// Open duty deadlines past due, of cases not restricted.
+    pub overdue_total: u64,
+    /// The most urgent of them (earliest due first), at most 100.
     pub overdue: Vec<DeadlineItem>,
+    /// Open duty deadlines due from today to seven days on.
+    pub due_soon_total: u64,
+    /// The most urgent of them (earliest due first), at most 100.
     pub due_soon: Vec<DeadlineItem>,
     pub trend: Vec<MonthRates>,
     pub townships: Vec<TownshipRow>,
@@ -182,20 +193,57 @@ fn date(text: &str) -> Option<LegalDate> {
     text.parse().ok()
 }
 
-fn repeat<T: Clone>(into: &mut Vec<T>, item: T, n: u64) {
-    into.extend(std::iter::repeat_n(item, n as usize));
+/// Every rate of LAW.md §4 is a tally (each fact counts once or not at all in its numerator and
+/// its denominator), so facts that read the same count as one fact's report times how many they
+/// are: the report is the sum over the groups, never one record per case.
+struct Tally<'a> {
+    config: &'a RateConfig,
+    report: RateReport,
 }
 
-/// The fact records of the aggregates for a sub-period: all of it (`month` `None`) or one month of
+impl<'a> Tally<'a> {
+    fn new(config: &'a RateConfig) -> Tally<'a> {
+        Tally { config, report: RateReport::compute(config, &RateRecords::default()) }
+    }
+
+    /// Adds `n` facts that read as `one` (a single fact) does.
+    fn add(&mut self, one: RateRecords, n: u64) {
+        if n == 0 {
+            return;
+        }
+        let r = RateReport::compute(self.config, &one);
+        let times = |rate: Rate| {
+            Rate::new(rate.numerator() * n, rate.denominator() * n).expect("a tally times a count is a tally")
+        };
+        let t = &mut self.report;
+        t.mediation_success = t.mediation_success + times(r.mediation_success);
+        t.comprehensive_correction = t.comprehensive_correction + times(r.comprehensive_correction);
+        t.direct_correction = t.direct_correction + times(r.direct_correction);
+        t.head_appearance = t.head_appearance + times(r.head_appearance);
+        t.lawsuit_loss = t.lawsuit_loss + times(r.lawsuit_loss);
+        t.on_time = t.on_time + times(r.on_time);
+        t.timely_acceptance = t.timely_acceptance + times(r.timely_acceptance);
+        t.satisfaction = t.satisfaction + times(r.satisfaction);
+    }
+}
+
+/// The rates of the aggregates' fact records for a sub-period: all of it (`month` `None`) or one month of
 /// it, of one township or all; `start` and `as_of` bound the open deadlines counted as overdue.
 /// Only mediations and handling deadlines are kept by township (what the township table shows).
-fn records(agg: &Aggregates, town: Option<&str>, month: Option<&str>, start: LegalDate, as_of: LegalDate) -> RateRecords {
+fn records(
+    config: &RateConfig,
+    agg: &Aggregates,
+    town: Option<&str>,
+    month: Option<&str>,
+    start: LegalDate,
+    as_of: LegalDate,
+) -> RateReport {
     let in_month = |m: &str| month.is_none_or(|want| want == m);
     let in_town = |t: &str| town.is_none_or(|want| want == t);
-    let mut records = RateRecords::default();
+    let mut records = Tally::new(config);
     for (t, result, m, n) in &agg.mediations {
         if in_town(t) && in_month(m) {
-            repeat(&mut records.mediations, MediationFacts { result: *result }, *n);
+            records.add(RateRecords { mediations: vec![MediationFacts { result: *result }], ..RateRecords::default() }, *n);
         }
     }
     for (t, m, on_time, future_due, n) in &agg.handled_met {
@@ -206,20 +254,20 @@ fn records(agg: &Aggregates, town: Option<&str>, month: Option<&str>, start: Leg
                 None if *on_time => Timeliness::OnTime,
                 None => Timeliness::Late,
             };
-            repeat(&mut records.deadlines, DeadlineFacts { conclusion }, *n);
+            records.add(RateRecords { deadlines: vec![DeadlineFacts { conclusion }], ..RateRecords::default() }, *n);
         }
     }
     for (t, due, n) in &agg.handled_open {
         if in_town(t) && *due >= start && *due < as_of {
-            repeat(&mut records.deadlines, DeadlineFacts { conclusion: Timeliness::Overdue }, *n);
+            records.add(RateRecords { deadlines: vec![DeadlineFacts { conclusion: Timeliness::Overdue }], ..RateRecords::default() }, *n);
         }
     }
     if town.is_some() {
-        return records;
+        return records.report;
     }
     for (decision, m, n) in &agg.reconsiderations {
         if in_month(m) {
-            repeat(&mut records.reconsiderations, ReconsiderationFacts { decision: *decision }, *n);
+            records.add(RateRecords { reconsiderations: vec![ReconsiderationFacts { decision: *decision }], ..RateRecords::default() }, *n);
         }
     }
     for (instance, attendance, outcome, heard, judged, n) in &agg.lawsuits {
@@ -231,20 +279,20 @@ fn records(agg: &Aggregates, town: Option<&str>, month: Option<&str>, start: Leg
                 attendance: if heard { attendance.unwrap_or(Attendance::NotHeard) } else { Attendance::NotHeard },
                 outcome: if judged { *outcome } else { None },
             };
-            repeat(&mut records.lawsuits, facts, *n);
+            records.add(RateRecords { lawsuits: vec![facts], ..RateRecords::default() }, *n);
         }
     }
     for (rating, m, n) in &agg.ratings {
         if in_month(m) {
-            repeat(&mut records.ratings, *rating, *n);
+            records.add(RateRecords { ratings: vec![*rating], ..RateRecords::default() }, *n);
         }
     }
     if month.is_none() {
         for (decision, n) in &agg.acceptances {
-            repeat(&mut records.acceptances, AcceptanceFacts { decision: *decision }, *n);
+            records.add(RateRecords { acceptances: vec![AcceptanceFacts { decision: *decision }], ..RateRecords::default() }, *n);
         }
     }
-    records
+    records.report
 }
 
 /// The main rates of the month-by-month trend.
@@ -254,6 +302,70 @@ const TREND_RATES: &[RateKind] =
 fn month_end(year: i32, month: u32) -> LegalDate {
     let (ny, nm) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
     LegalDate::from(LegalDate::ymd(ny, nm, 1).date() - chrono::Duration::days(1))
+}
+
+/// At most this many deadlines are listed as overdue, and as many as due soon (the most urgent);
+/// the totals say how many there are.
+const LISTED: usize = 100;
+
+/// How a period reads from the rollups (migration 0006): its whole months from `stats_rollup`,
+/// the days of a partial first or last month from the projection rows.
+struct Span {
+    /// First and last whole month, `YYYY-MM`.
+    months: Option<(String, String)>,
+    /// First and last day of those months.
+    days: Option<(String, String)>,
+    /// The ranges of days (inclusive) outside whole months.
+    edges: Vec<(String, String)>,
+}
+
+impl Span {
+    fn of(from: LegalDate, to: LegalDate) -> Span {
+        use chrono::Datelike;
+        let day = chrono::Duration::days(1);
+        let first = if from.date().day() == 1 {
+            from
+        } else {
+            let end = month_end(from.date().year(), from.date().month());
+            LegalDate::from(end.date() + day)
+        };
+        let last_end = if month_end(to.date().year(), to.date().month()) == to {
+            to
+        } else {
+            LegalDate::from(LegalDate::ymd(to.date().year(), to.date().month(), 1).date() - day)
+        };
+        if first > last_end {
+            return Span { months: None, days: None, edges: vec![(from.to_string(), to.to_string())] };
+        }
+        let mut edges = Vec::new();
+        if from < first {
+            edges.push((from.to_string(), LegalDate::from(first.date() - day).to_string()));
+        }
+        if last_end < to {
+            edges.push((LegalDate::from(last_end.date() + day).to_string(), to.to_string()));
+        }
+        let month = |d: LegalDate| d.to_string()[..7].to_string();
+        Span {
+            months: Some((month(first), month(last_end))),
+            days: Some((first.to_string(), last_end.to_string())),
+            edges,
+        }
+    }
+}
+
+/// `e1 AS g1, e2 AS g2, …`: the columns of one branch of a [`summed`] union.
+fn aliased(columns: &[&str]) -> String {
+    columns.iter().enumerate().map(|(i, c)| format!("{c} AS g{}", i + 1)).collect::<Vec<_>>().join(", ")
+}
+
+/// The counts of a union of branches (each its `keys` columns and a count `n`), summed by key;
+/// groups that sum to nothing (rollup rows gone to zero) are left out.
+fn summed(keys: usize, parts: &[String]) -> String {
+    let columns = (1..=keys).map(|i| format!("g{i}")).collect::<Vec<_>>().join(", ");
+    format!(
+        "SELECT {columns}, CAST(SUM(n) AS BIGINT) FROM ({}) u GROUP BY {columns} HAVING SUM(n) <> 0",
+        parts.join(" UNION ALL ")
+    )
 }
 
 /// `GET /v1/stats?unit=X&from=YYYY-MM-DD&to=YYYY-MM-DD`, for supervisors of the unit or above it.
@@ -325,127 +437,240 @@ pub async fn unit_figures(
 ) -> Result<Figures> {
     use chrono::Datelike;
     let scope: Vec<String> = units.subtree(unit).into_iter().map(|u| u.id.as_str().to_string()).collect();
-    // The scope's ids follow the query's own parameters.
-    let in_scope = |alias: &str, first: usize| {
-        let list = (first..first + scope.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+    // The scope's ids are the query's parameters `$1`, `$2`, …; dates and months are written into
+    // the SQL as literals (they are `LegalDate`s, formatted by us).
+    let list = (1..=scope.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+    let in_scope = |alias: &str| {
         // COALESCE (a no-op on these NOT NULL columns) keeps SQLite from answering the OR through the
         // unit indexes and then visiting every case of the scope; the date-keyed covering indexes
         // (migration 0005) read only the period.
         format!("(COALESCE({alias}township, '') IN ({list}) OR COALESCE({alias}custody_unit, '') IN ({list}))")
     };
     let as_of = to.min(today);
+    let span = Span::of(from, to);
     let (from_s, to_s, today_s, as_of_s) = (from.to_string(), to.to_string(), today.to_string(), as_of.to_string());
     let handling = HANDLING_RULES.iter().map(|r| format!("'{}'", r.code())).collect::<Vec<_>>().join(", ");
+    let acceptance_rule = Rule::PetitionAcceptanceNotice.code();
     let n = |count: i64| u64::try_from(count).unwrap_or(0);
+    // The rollup rows of a family for the whole months of the period.
+    let rolled = |family: &str, columns: &[&str], extra: &str| -> Option<String> {
+        let (first, last) = span.months.as_ref()?;
+        Some(format!(
+            "SELECT {}, n FROM stats_rollup WHERE family = '{family}' AND month >= '{first}' AND month <= '{last}' \
+             AND {}{extra}",
+            aliased(columns),
+            in_scope("")
+        ))
+    };
+    // The projection rows of the period's partial months, one branch per range of days.
+    let partial = |columns: &[&str], from_table: &str, column: &str, condition: &str| -> Vec<String> {
+        span.edges
+            .iter()
+            .map(|(a, b)| {
+                format!("SELECT {}, 1 AS n FROM {from_table} WHERE {column} >= '{a}' AND {column} <= '{b}' AND {condition}", aliased(columns))
+            })
+            .collect()
+    };
 
     let registered: Vec<(String, String, String, String, String, i64)> = with_read_pool!(store, |pool| {
-        let sql = format!(
-            "SELECT township, COALESCE(track, ''), COALESCE(dispute_type, ''), COALESCE(source, ''), \
-             COALESCE(kind, ''), COUNT(*) FROM case_projection WHERE registered_on >= $1 AND registered_on <= $2 \
-             AND {} GROUP BY 1, 2, 3, 4, 5",
-            in_scope("", 3)
-        );
-        bind_all!(sqlx::query_as(&sql).bind(&from_s).bind(&to_s), &scope).fetch_all(pool).await?
+        let mut parts: Vec<String> = rolled("registered", &["township", "k1", "k2", "k3", "k4"], "").into_iter().collect();
+        parts.extend(partial(
+            &["township", "COALESCE(track, '')", "COALESCE(dispute_type, '')", "COALESCE(source, '')", "COALESCE(kind, '')"],
+            "case_projection",
+            "registered_on",
+            &in_scope(""),
+        ));
+        let sql = summed(5, &parts);
+        bind_all!(sqlx::query_as(&sql), &scope).fetch_all(pool).await?
     });
     let concluded: Vec<(String, String, i64)> = with_read_pool!(store, |pool| {
-        let sql = format!(
-            "SELECT township, COALESCE(outcome, ''), COUNT(*) FROM case_projection WHERE concluded_on >= $1 \
-             AND concluded_on <= $2 AND status = 'concluded' AND {} GROUP BY 1, 2",
-            in_scope("", 3)
-        );
-        bind_all!(sqlx::query_as(&sql).bind(&from_s).bind(&to_s), &scope).fetch_all(pool).await?
+        let mut parts: Vec<String> = rolled("concluded", &["township", "k1"], "").into_iter().collect();
+        parts.extend(partial(
+            &["township", "COALESCE(outcome, '')"],
+            "case_projection",
+            "concluded_on",
+            &format!("status = 'concluded' AND {}", in_scope("")),
+        ));
+        let sql = summed(2, &parts);
+        bind_all!(sqlx::query_as(&sql), &scope).fetch_all(pool).await?
     });
     let mediations: Vec<(String, String, String, i64)> = with_read_pool!(store, |pool| {
-        let sql = format!(
-            "SELECT township, COALESCE(mediation_result, ''), substr(mediation_result_on, 1, 7), COUNT(*) \
-             FROM case_projection WHERE mediation_result_on >= $1 AND mediation_result_on <= $2 AND {} \
-             GROUP BY 1, 2, 3",
-            in_scope("", 3)
-        );
-        bind_all!(sqlx::query_as(&sql).bind(&from_s).bind(&to_s), &scope).fetch_all(pool).await?
+        let mut parts: Vec<String> = rolled("mediation", &["township", "k1", "month"], "").into_iter().collect();
+        parts.extend(partial(
+            &["township", "COALESCE(mediation_result, '')", "substr(mediation_result_on, 1, 7)"],
+            "case_projection",
+            "mediation_result_on",
+            &in_scope(""),
+        ));
+        let sql = summed(3, &parts);
+        bind_all!(sqlx::query_as(&sql), &scope).fetch_all(pool).await?
     });
     let mediated: Vec<(String, String, i64)> = with_read_pool!(store, |pool| {
-        let sql = format!(
-            "SELECT COALESCE(source, ''), COALESCE(dispute_type, ''), COUNT(*) FROM case_projection \
-             WHERE mediation_result_on >= $1 AND mediation_result_on <= $2 \
-             AND mediation_result IN ('success', 'failed') AND {} GROUP BY 1, 2",
-            in_scope("", 3)
-        );
-        bind_all!(sqlx::query_as(&sql).bind(&from_s).bind(&to_s), &scope).fetch_all(pool).await?
+        let mut parts: Vec<String> =
+            rolled("mediation", &["k2", "k3"], " AND k1 IN ('success', 'failed')").into_iter().collect();
+        parts.extend(partial(
+            &["COALESCE(source, '')", "COALESCE(dispute_type, '')"],
+            "case_projection",
+            "mediation_result_on",
+            &format!("mediation_result IN ('success', 'failed') AND {}", in_scope("")),
+        ));
+        let sql = summed(2, &parts);
+        bind_all!(sqlx::query_as(&sql), &scope).fetch_all(pool).await?
     });
     let reconsiderations: Vec<(String, String, i64)> = with_read_pool!(store, |pool| {
-        let sql = format!(
-            "SELECT COALESCE(reconsideration_decision, ''), substr(reconsideration_decided_on, 1, 7), COUNT(*) \
-             FROM case_projection WHERE reconsideration_decided_on >= $1 AND reconsideration_decided_on <= $2 \
-             AND {} GROUP BY 1, 2",
-            in_scope("", 3)
-        );
-        bind_all!(sqlx::query_as(&sql).bind(&from_s).bind(&to_s), &scope).fetch_all(pool).await?
+        let mut parts: Vec<String> = rolled("reconsideration", &["k1", "month"], "").into_iter().collect();
+        parts.extend(partial(
+            &["COALESCE(reconsideration_decision, '')", "substr(reconsideration_decided_on, 1, 7)"],
+            "case_projection",
+            "reconsideration_decided_on",
+            &in_scope(""),
+        ));
+        let sql = summed(2, &parts);
+        bind_all!(sqlx::query_as(&sql), &scope).fetch_all(pool).await?
     });
+    // Lawsuits are few (and keyed by two dates): counted from their covering index.
     #[allow(clippy::type_complexity)]
     let lawsuits: Vec<(String, String, String, Option<String>, Option<String>, i64)> = with_read_pool!(store, |pool| {
+        let (f, t) = (&from_s, &to_s);
         let sql = format!(
             "SELECT litigation_instance, COALESCE(litigation_attendance, ''), COALESCE(litigation_outcome, ''), \
-             CASE WHEN litigation_heard_on >= $1 AND litigation_heard_on <= $2 THEN substr(litigation_heard_on, 1, 7) END, \
-             CASE WHEN litigation_judged_on >= $1 AND litigation_judged_on <= $2 THEN substr(litigation_judged_on, 1, 7) END, \
+             CASE WHEN litigation_heard_on >= '{f}' AND litigation_heard_on <= '{t}' THEN substr(litigation_heard_on, 1, 7) END, \
+             CASE WHEN litigation_judged_on >= '{f}' AND litigation_judged_on <= '{t}' THEN substr(litigation_judged_on, 1, 7) END, \
              COUNT(*) FROM case_projection WHERE litigation_instance IS NOT NULL \
-             AND ((litigation_heard_on >= $1 AND litigation_heard_on <= $2) \
-                  OR (litigation_judged_on >= $1 AND litigation_judged_on <= $2)) \
+             AND ((litigation_heard_on >= '{f}' AND litigation_heard_on <= '{t}') \
+                  OR (litigation_judged_on >= '{f}' AND litigation_judged_on <= '{t}')) \
              AND {} GROUP BY 1, 2, 3, 4, 5",
-            in_scope("", 3)
+            in_scope("")
         );
-        bind_all!(sqlx::query_as(&sql).bind(&from_s).bind(&to_s), &scope).fetch_all(pool).await?
+        bind_all!(sqlx::query_as(&sql), &scope).fetch_all(pool).await?
     });
     let ratings: Vec<(String, String, i64)> = with_read_pool!(store, |pool| {
-        let sql = format!(
-            "SELECT satisfaction, substr(concluded_on, 1, 7), COUNT(*) FROM case_projection \
-             WHERE concluded_on >= $1 AND concluded_on <= $2 AND satisfaction IS NOT NULL AND {} GROUP BY 1, 2",
-            in_scope("", 3)
-        );
-        bind_all!(sqlx::query_as(&sql).bind(&from_s).bind(&to_s), &scope).fetch_all(pool).await?
+        let mut parts: Vec<String> = rolled("rated", &["k1", "month"], "").into_iter().collect();
+        parts.extend(partial(
+            &["satisfaction", "substr(concluded_on, 1, 7)"],
+            "case_projection",
+            "concluded_on",
+            &format!("satisfaction IS NOT NULL AND {}", in_scope("")),
+        ));
+        let sql = summed(2, &parts);
+        bind_all!(sqlx::query_as(&sql), &scope).fetch_all(pool).await?
     });
     let handled_met: Vec<(String, String, String, Option<String>, i64)> = with_read_pool!(store, |pool| {
-        let sql = format!(
-            "SELECT d.township, substr(d.met_on, 1, 7), CASE WHEN d.met_on <= d.due_on THEN 'y' ELSE 'n' END, \
-             CASE WHEN d.met_on > $3 THEN d.due_on END, COUNT(*) FROM deadline_projection d \
-             WHERE d.met_on >= $1 AND d.met_on <= $2 AND COALESCE(d.rule, '') IN ({handling}) AND NOT d.suspended AND {} \
-             GROUP BY 1, 2, 3, 4",
-            in_scope("d.", 4)
-        );
-        bind_all!(sqlx::query_as(&sql).bind(&from_s).bind(&to_s).bind(&today_s), &scope).fetch_all(pool).await?
+        let met = |due: &str| {
+            [
+                "d.township".to_string(),
+                "substr(d.met_on, 1, 7)".to_string(),
+                "CASE WHEN d.met_on <= d.due_on THEN 'y' ELSE 'n' END".to_string(),
+                due.to_string(),
+            ]
+        };
+        let condition = format!("COALESCE(d.rule, '') IN ({handling}) AND NOT d.suspended AND {}", in_scope("d."));
+        let future_due = format!("CASE WHEN d.met_on > '{today_s}' THEN d.due_on END");
+        let mut parts: Vec<String> =
+            rolled("handled_met", &["township", "month", "k1", "CAST(NULL AS TEXT)"], "").into_iter().collect();
+        let columns = met(&future_due);
+        let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+        parts.extend(partial(&columns, "deadline_projection d", "d.met_on", &condition));
+        // The rollup counts a deadline met after today as met; as of today it is not yet: take it
+        // out of its group and count it with its due day, as the partial months do.
+        if let Some((first, last)) = &span.days {
+            let later = format!(
+                "FROM deadline_projection d WHERE d.met_on > '{today_s}' AND d.met_on >= '{first}' \
+                 AND d.met_on <= '{last}' AND {condition}"
+            );
+            let without = met("CAST(NULL AS TEXT)");
+            parts.push(format!("SELECT {}, -1 AS n {later}", without.join(", ")));
+            parts.push(format!("SELECT {}, 1 AS n {later}", met("d.due_on").join(", ")));
+        }
+        let sql = summed(4, &parts);
+        bind_all!(sqlx::query_as(&sql), &scope).fetch_all(pool).await?
     });
     let handled_open: Vec<(String, String, i64)> = with_read_pool!(store, |pool| {
         let sql = format!(
             "SELECT d.township, d.due_on, COUNT(*) FROM deadline_projection d \
-             WHERE d.met_on IS NULL AND d.due_on >= $1 AND d.due_on < $2 AND d.rule IN ({handling}) \
+             WHERE d.met_on IS NULL AND d.due_on >= '{from_s}' AND d.due_on < '{as_of_s}' AND d.rule IN ({handling}) \
              AND NOT d.suspended AND {} GROUP BY 1, 2",
-            in_scope("d.", 3)
+            in_scope("d.")
         );
-        bind_all!(sqlx::query_as(&sql).bind(&from_s).bind(&as_of_s), &scope).fetch_all(pool).await?
+        bind_all!(sqlx::query_as(&sql), &scope).fetch_all(pool).await?
     });
     let acceptances: Vec<(String, i64)> = with_read_pool!(store, |pool| {
-        let sql = format!(
-            "SELECT CASE WHEN d.met_on IS NOT NULL AND d.met_on <= $3 \
+        // How a notice reads as of `as_of`.
+        let class = format!(
+            "CASE WHEN d.met_on IS NOT NULL AND d.met_on <= '{as_of_s}' \
                  THEN CASE WHEN d.met_on <= d.due_on THEN 'on_time' ELSE 'late' END \
-                 WHEN d.due_on < $3 THEN 'overdue' ELSE 'pending' END, COUNT(*) FROM deadline_projection d \
-             WHERE d.rule = '{}' AND d.start_on >= $1 AND d.start_on <= $2 AND NOT d.suspended AND {} GROUP BY 1",
-            Rule::PetitionAcceptanceNotice.code(),
-            in_scope("d.", 4)
+                 WHEN d.due_on < '{as_of_s}' THEN 'overdue' ELSE 'pending' END"
         );
-        bind_all!(sqlx::query_as(&sql).bind(&from_s).bind(&to_s).bind(&as_of_s), &scope).fetch_all(pool).await?
+        let condition = format!("d.rule = '{acceptance_rule}' AND NOT d.suspended AND {}", in_scope("d."));
+        let mut parts: Vec<String> = rolled("acceptance", &["k1"], "").into_iter().collect();
+        parts.extend(partial(&[&class], "deadline_projection d", "d.start_on", &condition));
+        // The rollup counts a notice by how it ended ('open' when not met): those not met by
+        // `as_of` move from that group to how they read as of `as_of`.
+        if let Some((first, last)) = &span.days {
+            let final_class = "CASE WHEN d.met_on IS NULL THEN 'open' WHEN d.met_on <= d.due_on THEN 'on_time' ELSE 'late' END";
+            for open in ["d.met_on IS NULL".to_string(), format!("d.met_on > '{as_of_s}'")] {
+                let rows = format!(
+                    "FROM deadline_projection d WHERE {open} AND d.start_on >= '{first}' AND d.start_on <= '{last}' \
+                     AND {condition}"
+                );
+                parts.push(format!("SELECT {final_class}, -1 AS n {rows}"));
+                parts.push(format!("SELECT {class}, 1 AS n {rows}"));
+            }
+        }
+        let sql = summed(1, &parts);
+        bind_all!(sqlx::query_as(&sql), &scope).fetch_all(pool).await?
     });
-    // Open duty deadlines of the case's current track; restricted cases are left out of the lists.
+    // Open duty deadlines of the case's current track, the most urgent first and at most
+    // `LISTED` of each list, with how many there are; restricted cases are left out (`listed`,
+    // migration 0006, says all that of a deadline row, whose township and custody unit are its
+    // case's).
     let horizon = LegalDate::from(today.date() + chrono::Duration::days(DUE_SOON_DAYS));
-    let listed: Vec<(String, String, String, String)> = with_read_pool!(store, |pool| {
+    let open_duties = |alias: &str| {
+        format!(
+            "{alias}listed = TRUE AND {alias}met_on IS NULL AND {alias}due_on <= '{horizon}' AND {}",
+            in_scope(alias)
+        )
+    };
+    let listed_totals: Vec<(String, i64)> = with_read_pool!(store, |pool| {
         let sql = format!(
-            "SELECT c.case_number, d.track, d.rule, d.due_on FROM deadline_projection d \
-             JOIN case_projection c ON c.case_id = d.case_id \
-             WHERE d.met_on IS NULL AND d.due_on <= $1 AND d.duty AND NOT d.suspended AND NOT c.restricted \
-             AND c.track = d.track AND {} ORDER BY d.due_on, d.case_id",
-            in_scope("c.", 2)
+            "SELECT CASE WHEN d.due_on < '{today_s}' THEN 'y' ELSE 'n' END, COUNT(*) FROM deadline_projection d \
+             WHERE {} GROUP BY 1",
+            open_duties("d.")
         );
-        bind_all!(sqlx::query_as(&sql).bind(horizon.to_string()), &scope).fetch_all(pool).await?
+        bind_all!(sqlx::query_as(&sql), &scope).fetch_all(pool).await?
     });
+    // Codes and numbers sort by their bytes on both databases, as the lists promise.
+    let bytes = match store.kind() {
+        crate::store::BackendKind::Sqlite => "",
+        crate::store::BackendKind::Postgres => " COLLATE \"C\"",
+    };
+    let mut listed: Vec<(String, String, String, String)> = Vec::new();
+    for late in [true, false] {
+        let when = |alias: &str| {
+            if late {
+                format!("{alias}due_on < '{today_s}'")
+            } else {
+                format!("{alias}due_on >= '{today_s}'")
+            }
+        };
+        // Only the deadlines due by the day of the `LISTED`th are read with their case.
+        let rows: Vec<(String, String, String, String)> = with_read_pool!(store, |pool| {
+            let sql = format!(
+                "SELECT c.case_number, d.track, d.rule, d.due_on FROM deadline_projection d \
+                 JOIN case_projection c ON c.case_id = d.case_id WHERE {} AND {} \
+                 AND d.due_on <= COALESCE((SELECT e.due_on FROM deadline_projection e WHERE {} AND {} \
+                     ORDER BY e.due_on LIMIT 1 OFFSET {}), '{horizon}') \
+                 ORDER BY d.due_on{bytes}, c.case_number{bytes}, d.rule{bytes}, d.track{bytes}, d.case_id LIMIT {LISTED}",
+                open_duties("d."),
+                when("d."),
+                open_duties("e."),
+                when("e."),
+                LISTED - 1
+            );
+            bind_all!(sqlx::query_as(&sql), &scope).fetch_all(pool).await?
+        });
+        listed.extend(rows);
+    }
 
     let agg = Aggregates {
         mediations: mediations.into_iter().map(|(t, r, m, c)| (t, MediationResult::from_code(&r), m, n(c))).collect(),
@@ -483,7 +708,7 @@ pub async fn unit_figures(
     };
 
     let config = RateConfig::default();
-    let report = RateReport::compute(&config, &records(&agg, None, None, from, as_of));
+    let report = records(&config, &agg, None, None, from, as_of);
 
     let mut by_track = BTreeMap::new();
     let mut by_dispute_type = BTreeMap::new();
@@ -517,6 +742,14 @@ pub async fn unit_figures(
         *mediated_by_dispute_type.entry(dispute_type).or_insert(0) += n(count);
     }
 
+    let (mut overdue_total, mut due_soon_total) = (0, 0);
+    for (late, count) in listed_totals {
+        if late == "y" {
+            overdue_total += n(count);
+        } else {
+            due_soon_total += n(count);
+        }
+    }
     let mut overdue = Vec::new();
     let mut due_soon = Vec::new();
     let today_text = today.to_string();
@@ -536,7 +769,7 @@ pub async fn unit_figures(
         let start = LegalDate::ymd(year, month, 1).max(from);
         let end = month_end(year, month).min(to);
         let key = format!("{year:04}-{month:02}");
-        let month_report = RateReport::compute(&config, &records(&agg, None, Some(&key), start, end.min(today)));
+        let month_report = records(&config, &agg, None, Some(&key), start, end.min(today));
         trend.push(MonthRates { month: key, rates: rate_rows(&month_report, TREND_RATES) });
         (year, month) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
     }
@@ -550,7 +783,7 @@ pub async fn unit_figures(
     let townships = townships
         .into_iter()
         .map(|township| {
-            let town_report = RateReport::compute(&config, &records(&agg, Some(&township), None, from, as_of));
+            let town_report = records(&config, &agg, Some(&township), None, from, as_of);
             TownshipRow {
                 name: units.get(&township).map(|u| u.name.clone()).unwrap_or_default(),
                 registered: registered_in.get(&township).copied().unwrap_or(0),
@@ -572,7 +805,9 @@ pub async fn unit_figures(
         by_dispute_type,
         by_source,
         by_outcome,
+        overdue_total,
         overdue,
+        due_soon_total,
         due_soon,
         trend,
         townships,

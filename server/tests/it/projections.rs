@@ -227,6 +227,23 @@ async fn projections_follow_commits_through_a_handoff_and_the_api_shows_them() {
         assert_eq!(inbox["handoffs"].as_array().map(Vec::len), Some(0), "decided: no longer pending");
         let (_, still) = call(&state, "GET", "/v1/cases", Some(&a1_token), None).await;
         assert_eq!(still["cases"].as_array().map(Vec::len), Some(1), "the former custodian still reads it");
+        // Search by number or title still finds the case after its projection was rewritten: by the
+        // trigram index on SQLite for three characters or more, by LIKE for fewer.
+        let number = cases[0]["case_number"].as_str().expect("a case number").to_string();
+        let digits = number.trim_end_matches('号').rsplit('第').next().expect("a serial").to_string();
+        for (q, found) in [
+            (number.clone(), 1),
+            (format!("第{digits}号"), 1),
+            ("宅基".to_string(), 1),
+            ("李某宅基地纠纷".to_string(), 1),
+            ("宅基地\"".to_string(), 0),
+            (format!("第{digits}0号"), 0),
+        ] {
+            let encoded: String = q.bytes().map(|b| format!("%{b:02X}")).collect();
+            let (status, page) = call(&state, "GET", &format!("/v1/cases?q={encoded}"), Some(&j1_token), None).await;
+            assert_eq!(status, 200, "{page}");
+            assert_eq!(page["cases"].as_array().map(Vec::len), Some(found), "search «{q}»: {page}");
+        }
 
         // The supervisor's figures: the failed mediation counts, and no personal data appears.
         let chief = token(&state, "chief").await;

@@ -25,6 +25,9 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// How many deadlines `/v1/stats` lists as overdue, and as due soon.
+const LISTED: usize = 100;
+
 use crate::common::*;
 
 const PASSWORD: &str = "demo-password";
@@ -492,8 +495,12 @@ impl Expected {
                 }
             }
         }
-        overdue.sort();
-        due_soon.sort();
+        // The server lists the most urgent first: by due day, then number, rule and track.
+        let urgency = |(number, track, rule, due): &(String, String, String, String)| {
+            (due.clone(), number.clone(), rule.clone(), track.clone())
+        };
+        overdue.sort_by_key(urgency);
+        due_soon.sort_by_key(urgency);
 
         let mut trend = Vec::new();
         let mut month_start = LegalDate::ymd(from.date().year(), from.date().month(), 1);
@@ -552,8 +559,12 @@ impl Expected {
             let got: BTreeMap<String, u64> = serde_json::from_value(stats[name].clone()).expect(name);
             assert_eq!(&got, expected, "{path}: {name}");
         }
-        assert_eq!(deadline_items(&stats["overdue"]), self.overdue, "{path}: the overdue list");
-        assert_eq!(deadline_items(&stats["due_soon"]), self.due_soon, "{path}: the due-soon list");
+        // Each list is capped at the 100 most urgent, with the total beside it.
+        for (name, expected) in [("overdue", &self.overdue), ("due_soon", &self.due_soon)] {
+            assert_eq!(stats[format!("{name}_total")].as_u64(), Some(expected.len() as u64), "{path}: {name}_total");
+            let capped: Vec<_> = expected.iter().take(LISTED).cloned().collect();
+            assert_eq!(deadline_items(&stats[name]), capped, "{path}: the {name} list");
+        }
         let trend: Vec<(String, Rates)> = stats["trend"]
             .as_array()
             .expect("trend")
@@ -620,7 +631,7 @@ fn counts_of_rates(rates: &Value) -> Rates {
 }
 
 fn deadline_items(list: &Value) -> Vec<(String, String, String, String)> {
-    let mut items: Vec<_> = list
+    let items: Vec<_> = list
         .as_array()
         .expect("a list")
         .iter()
@@ -629,6 +640,5 @@ fn deadline_items(list: &Value) -> Vec<(String, String, String, String)> {
             (field("case_number"), field("track"), field("rule"), field("due_on"))
         })
         .collect();
-    items.sort();
     items
 }

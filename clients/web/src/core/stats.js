@@ -6,7 +6,8 @@
 //     rates: [RateRow],                              RateRow = { code, label, numerator,
 //     by_track, by_dispute_type, by_source,                       denominator, percent_2dp, percent }
 //     by_outcome: { <code>: count },
-//     overdue, due_soon: [{ case_number, track, rule, due_on }],
+//     overdue_total, due_soon_total: count,
+//     overdue, due_soon: [{ case_number, track, rule, due_on }]   (the 100 most urgent of each),
 //     trend: [{ month: "2026-01", rates: [RateRow] }],
 //     townships: [{ township, name, registered, concluded, mediation_success: Rate, on_time: Rate }] }
 //
@@ -103,6 +104,10 @@ export function normalizeStats(json) {
     byOutcome: counts(json.by_outcome),
     overdue: deadlines(json.overdue),
     dueSoon: deadlines(json.due_soon),
+    // The lists hold the most urgent only; the totals count them all (an older server sent every
+    // item and no total).
+    overdueTotal: Math.max(int(json.overdue_total), list(json.overdue).length),
+    dueSoonTotal: Math.max(int(json.due_soon_total), list(json.due_soon).length),
     trend: list(json.trend)
       .filter((t) => /^\d{4}-\d{2}$/.test(t?.month))
       .map((t) => ({ month: t.month, rates: rates(t.rates) })),

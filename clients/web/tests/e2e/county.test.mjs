@@ -360,6 +360,9 @@ test("a supervisor's dashboard shows the demo county's rates as /v1/stats gives 
   assert.ok(stats.rates.some((r) => r.denominator > 0), 'the demo data counts something');
   const townships = await page.locator('.table').first().locator('tbody tr td:first-child').allTextContents();
   assert.deepEqual(townships, stats.townships.map((t) => t.name));
+  // The lists show the most urgent deadlines under the server's totals.
+  await page.getByText(`已逾期（${stats.overdue_total}）`, { exact: true }).waitFor();
+  await page.getByText(`即将到期（${stats.due_soon_total}）`, { exact: true }).waitFor();
   await page.locator('.chart canvas').first().waitFor();
   await page.waitForTimeout(1200); // the charts' entry animation, for the screenshot
   await shot(page, '22-dashboard');

@@ -43,6 +43,7 @@ test('answers are normalised so the page never meets a missing field', async () 
     townships: [{ township: 'qingshan.xiahe', name: '下河镇', registered: 3, mediation_success: { numerator: 1, denominator: 2 } }],
     trend: [{ month: '2026-01', rates: [{ code: 'mediation_success', numerator: 1, denominator: 1 }] }, { month: 'bad' }],
     overdue: [{ case_number: '（2026）下河镇调字第3号', track: 'mediation', rule: 'mediation.period', due_on: '2026-03-02' }],
+    overdue_total: 240,
   };
   let asked;
   const result = await fetchStats({
@@ -64,5 +65,8 @@ test('answers are normalised so the page never meets a missing field', async () 
   assert.equal(formatRate(data.townships[0].mediationSuccess), '50.00%');
   assert.deepEqual(data.trend.map((t) => t.month), ['2026-01']);
   assert.equal(data.overdue[0].dueOn, '2026-03-02');
+  assert.equal(data.overdueTotal, 240, 'the total counts beyond the items listed');
+  assert.equal(data.dueSoonTotal, 0);
   assert.deepEqual(normalizeStats({}).overdue, []);
+  assert.equal(normalizeStats({ due_soon: [{ due_on: '2026-03-09' }] }).dueSoonTotal, 1);
 });

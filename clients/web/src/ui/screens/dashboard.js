@@ -106,14 +106,14 @@ function Stats({ data, unitName }) {
     <//>
     <${Section} title="逐月趋势"><${Chart} option=${trendChart(data)} empty=${data.trend.length === 0} /><//>
     <${Section} title="纠纷类型"><${Chart} option=${typeChart(types)} empty=${types.length === 0} /><//>
-    <${Section} title=${`已逾期（${data.overdue.length}）`}><${Deadlines} items=${data.overdue} /><//>
-    <${Section} title=${`即将到期（${data.dueSoon.length}）`}><${Deadlines} items=${data.dueSoon} /><//>
+    <${Section} title=${`已逾期（${data.overdueTotal}）`}><${Deadlines} items=${data.overdue} total=${data.overdueTotal} /><//>
+    <${Section} title=${`即将到期（${data.dueSoonTotal}）`}><${Deadlines} items=${data.dueSoon} total=${data.dueSoonTotal} /><//>
   </div>`;
 }
 
-function Deadlines({ items }) {
+function Deadlines({ items, total }) {
   if (items.length === 0) return html`<${Empty}>没有。<//>`;
-  return html`<table class="table"><thead><tr><th>案件编号</th><th>办理渠道</th><th>期限</th><th>届满日</th></tr></thead><tbody>
+  return html`${total > items.length ? html`<p class="muted">共 ${total} 项，以下为最紧急的 ${items.length} 项。</p>` : null}<table class="table"><thead><tr><th>案件编号</th><th>办理渠道</th><th>期限</th><th>届满日</th></tr></thead><tbody>
     ${items.map((d) => html`<tr><td>${d.caseNumber || '（未登记）'}</td><td>${label('track', d.track) || d.track}</td><td>${RULE_LABELS[d.rule] ?? d.rule}</td><td>${formatDate(d.dueOn) || d.dueOn}</td></tr>`)}
   </tbody></table>`;
 }
