@@ -36,6 +36,8 @@ export class AppController {
     /** Overdue and due-soon deadlines of the unit's cases (GET /v1/inbox), the last answer. */
     this.deadlines = null;
     this.listeners = new Set();
+    /** Counts emitted changes (ui/hooks.js compares it to catch one made before it subscribed). */
+    this.version = 0;
     this.bootError = null;
   }
 
@@ -45,6 +47,7 @@ export class AppController {
   }
 
   emit() {
+    this.version += 1;
     for (const l of this.listeners) l();
   }
 

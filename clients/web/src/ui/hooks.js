@@ -9,9 +9,24 @@ export const AppContext = createContext(null);
 /** The controller; the calling component re-renders whenever it changes. */
 export function useApp() {
   const app = useContext(AppContext);
+  return useVersioned(app, () => true);
+}
+
+/**
+ * Re-renders on every event of `source` (the controller or a replica, each counting its events in
+ * `version`) that `wanted(event)` accepts; returns `source`. Effects subscribe after the first
+ * paint, so an event between render and subscription (the controller finishing its start before
+ * the shell subscribed) would be lost: the version seen at render is compared once subscribed.
+ */
+function useVersioned(source, wanted) {
   const [, setTick] = useState(0);
-  useEffect(() => app.subscribe(() => setTick((t) => t + 1)), [app]);
-  return app;
+  const rendered = source.version;
+  useEffect(() => {
+    const unsubscribe = source.subscribe((e) => wanted(e) && setTick((t) => t + 1));
+    if (source.version !== rendered) setTick((t) => t + 1);
+    return unsubscribe;
+  }, [source]);
+  return source;
 }
 
 /** A case's document, loaded and kept current: `{ doc, c }` (`c` = plain case) or null. */
@@ -50,9 +65,7 @@ export function useCase(docId) {
 /** Re-renders when the replica's list of cases changes; returns the list. */
 export function useCaseList() {
   const app = useContext(AppContext);
-  const [, setTick] = useState(0);
-  useEffect(() => app.replica.subscribe((e) => e.type === 'case' && setTick((t) => t + 1)), [app.replica]);
-  return app.replica.list();
+  return useVersioned(app.replica, (e) => e.type === 'case').list();
 }
 
 /** The current hash route as `[segment, ...]`. */

@@ -9,13 +9,14 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { launchTablet } from './lib/browser.mjs';
 import { ensureBuilt } from './lib/build.mjs';
 import { JUSTICE_BUREAU, PASSWORD, USERS, startFengqiao } from './lib/fengqiao.mjs';
 
 const SHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
+const FAILURES = fileURLToPath(new URL('../../test-results/failures/', import.meta.url));
 const TIMEOUT = 30000;
 let server;
 let mediator; // the first mediator's browser, for the whole file
@@ -28,6 +29,7 @@ before(async () => {
   await ensureBuilt();
   server = await startFengqiao({ cases: 60 });
   mediator = await launchTablet();
+  open.set('mediator', mediator);
   mediator.page.setDefaultTimeout(TIMEOUT);
 });
 
@@ -40,6 +42,40 @@ after(async () => {
 const shot = (page, name) => page.screenshot({ path: `${SHOTS}${name}.png` });
 const status = (page, state) => page.locator(`.topbar .status[data-state="${state}"]`);
 const noErrors = (...browsers) => assert.deepEqual(browsers.flatMap((b) => b.consoleErrors), []);
+
+/** Every browser open at the moment, by role, for the evidence of a failure. */
+const open = new Map();
+
+/**
+ * A test body that, when it fails, leaves evidence: a screenshot and the visible text of every
+ * open browser (test-results/failures/), its address, console errors and the server's log tail
+ * printed with the error.
+ */
+const withEvidence = (body) => async (t) => {
+  try {
+    await body(t);
+  } catch (error) {
+    await mkdir(FAILURES, { recursive: true });
+    const slug = t.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40);
+    const lines = [];
+    for (const [role, browser] of open) {
+      for (const [i, page] of browser.context.pages().entries()) {
+        const name = `${slug}-${role}-${i}`;
+        await page.screenshot({ path: `${FAILURES}${name}.png` }).catch(() => {});
+        const text = await page.locator('body').innerText({ timeout: 2000 }).catch((e) => `(no text: ${e.message})`);
+        await writeFile(`${FAILURES}${name}.txt`, text).catch(() => {});
+        lines.push(`${role} page ${i}: ${page.url()}`, `  online: ${await page.evaluate(() => navigator.onLine).catch(() => '?')}`);
+        lines.push(...text.split('\n').slice(0, 12).map((l) => `  | ${l}`));
+      }
+      if (browser.consoleErrors.length) lines.push(`${role} console errors:`, ...browser.consoleErrors.map((e) => `  ${e}`));
+    }
+    lines.push('server log (tail):', ...(server?.log() ?? '').split('\n').slice(-25).map((l) => `  ${l}`));
+    const evidence = `\n--- evidence (screenshots in test-results/failures/) ---\n${lines.join('\n')}`;
+    error.message += evidence;
+    if (typeof error.stack === 'string') error.stack += evidence;
+    throw error;
+  }
+};
 
 async function login(page, user) {
   await page.getByLabel('账号').fill(user);
@@ -62,7 +98,7 @@ async function synced(page) {
 /** The id of the case open on `page`, from its address. */
 const openCaseId = (page) => decodeURIComponent(new URL(page.url()).hash.split('/')[2]);
 
-test('a mediator records a case offline, finds it after an offline reload, and it reaches the server', async () => {
+test('a mediator records a case offline, finds it after an offline reload, and it reaches the server', withEvidence(async () => {
   const { page, context } = mediator;
   await page.goto(server.url);
   await shot(page, '01-login');
@@ -136,9 +172,9 @@ test('a mediator records a case offline, finds it after an offline reload, and i
   );
   await shot(page, '08-synced');
   noErrors(mediator);
-});
+}));
 
-test('the mediator hands the case to reconsideration; the county officer accepts; the case turns read-only', async () => {
+test('the mediator hands the case to reconsideration; the county officer accepts; the case turns read-only', withEvidence(async () => {
   const { page } = mediator;
   await page.goto(`${server.url}#/case/${encodeURIComponent(caseId)}/handoff`);
   await page.locator('input[name="to"][value="reconsideration"]').check();
@@ -185,6 +221,7 @@ test('the mediator hands the case to reconsideration; the county officer accepts
   await shot(page, '12-handoff-pending');
 
   officer = await launchTablet();
+  open.set('officer', officer);
   const county = officer.page;
   county.setDefaultTimeout(TIMEOUT);
   await county.goto(server.url);
@@ -247,11 +284,12 @@ test('the mediator hands the case to reconsideration; the county officer accepts
   await county.locator('[data-list="due-soon"]').waitFor();
   await shot(county, '16-deadlines');
   noErrors(mediator, officer);
-});
+}));
 
-test('two mediators edit one agreement offline; both see the merged text and settle a value set at once', async () => {
+test('two mediators edit one agreement offline; both see the merged text and settle a value set at once', withEvidence(async () => {
   const a = mediator.page;
   const second = await launchTablet();
+  open.set('second-mediator', second);
   const b = second.page;
   b.setDefaultTimeout(TIMEOUT);
   try {
@@ -328,11 +366,12 @@ test('two mediators edit one agreement offline; both see the merged text and set
     assert.equal(await a.getByLabel('调解结果', { exact: true }).inputValue(), 'failed');
     noErrors(mediator, second);
   } finally {
+    open.delete('second-mediator');
     await second.close();
   }
-});
+}));
 
-test("a supervisor's dashboard shows the demo county's rates as /v1/stats gives them", async () => {
+test("a supervisor's dashboard shows the demo county's rates as /v1/stats gives them", withEvidence(async () => {
   const page = officer.page;
   await logout(page);
   await login(page, USERS.supervisor);
@@ -381,4 +420,4 @@ test("a supervisor's dashboard shows the demo county's rates as /v1/stats gives 
   await page.getByRole('link', { name: '被拒绝的修改' }).click();
   await shot(page, '24-stash');
   noErrors(officer);
-});
+}));

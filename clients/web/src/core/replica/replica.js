@@ -66,6 +66,8 @@ export class Replica {
     this.loaded = new Map();
     this.queues = new Map();
     this.listeners = new Set();
+    /** Counts emitted events, so that a view can tell it missed one before subscribing. */
+    this.version = 0;
     this.failures = [];
   }
 
@@ -97,6 +99,7 @@ export class Replica {
   }
 
   emit(event) {
+    this.version += 1;
     for (const l of this.listeners) {
       try {
         l(event);
