@@ -1204,13 +1204,11 @@ fn edits_flow_both_ways_and_converge() {
                 → hello cursor=3
                   server reads the feed
                 ← welcome fresh=false changed=[AC] gone=[] cursor=5
-                → batch 1: A:heads B:heads C:heads
-                  server loads ABC
-                ← batch 1: A:changes B:heads C:changes
-                → batch 2: A:changes B:changes
+                → batch 1: A:changes B:changes C:heads
+                  server loads C
                   server applies AB
-                ← batch 2: A:heads B:heads
-                → batch 3: (empty)
+                ← batch 1: A:changes B:heads C:changes
+                → batch 2: (empty)
                 ← done cursor=5
                   device stores cursor 5
                 = same [ABC] differ [] only on device [] pending []
@@ -1219,13 +1217,11 @@ fn edits_flow_both_ways_and_converge() {
                 → hello cursor=3
                   server reads the feed
                 ← welcome fresh=false changed=[AC] gone=[] cursor=5
-                → batch 1: A:heads B:heads C:heads
-                  server loads ABC
-                ← batch 1: A:changes B:heads C:changes
-                → batch 2: A:changes B:changes
+                → batch 1: A:changes B:changes C:heads
+                  server loads C
                   server applies AB
-                ← batch 2: A:heads B:heads
-                → batch 3: (empty)
+                ← batch 1: A:changes B:heads C:changes
+                → batch 2: (empty)
                 ← done cursor=5
                   device stores cursor 5
                 = same [ABC] differ [] only on device [] pending []
@@ -1278,19 +1274,16 @@ fn a_refused_case_does_not_stop_the_others() {
         → hello cursor=3
           server reads the feed
         ← welcome fresh=false changed=[] gone=[] cursor=3
-        → batch 1: A:heads B:heads C:heads
-          server loads ABC
-        ← batch 1: A:heads B:heads C:heads
-        → batch 2: A:changes B:changes C:changes
+        → batch 1: A:changes B:changes C:changes
           server applies ABC
-        ← batch 2: A:heads B:rejected(no_write_access) C:heads
+        ← batch 1: A:heads B:rejected(no_write_access) C:heads
           device shows: B refused: 您没有修改该案件的权限，本次修改未保存。
           device stashes B
-        → batch 3: B:fetch
+        → batch 2: B:fetch
           server snapshots B
-        ← batch 3: B:saved
+        ← batch 2: B:saved
           device replaces B
-        → batch 4: (empty)
+        → batch 3: (empty)
         ← done cursor=3
           device stores cursor 3
         = same [ABC] differ [] only on device [] pending []
@@ -1317,14 +1310,11 @@ fn compensated_changes_are_shown_and_the_revert_arrives() {
         → hello cursor=1
           server reads the feed
         ← welcome fresh=false changed=[] gone=[] cursor=1
-        → batch 1: A:heads
-          server loads A
-        ← batch 1: A:heads
-        → batch 2: A:changes
+        → batch 1: A:changes
           server applies A
-        ← batch 2: A:changes+1compensated
+        ← batch 1: A:changes+1compensated
           device shows: A mediation reverted (1 changes): 案件已移交，移交后提交的修改已被撤销。
-        → batch 3: (empty)
+        → batch 2: (empty)
         ← done cursor=1
           device stores cursor 1
         = same [A] differ [] only on device [] pending []
@@ -1369,16 +1359,13 @@ fn edits_to_an_unreadable_case_are_stashed() {
         → hello cursor=2
           server reads the feed
         ← welcome fresh=false changed=[] gone=[] cursor=2
-        → batch 1: B:heads
-          server loads B
-        ← batch 1: B:heads
-        → batch 2: B:changes
+        → batch 1: B:changes
           server applies B
-        ← batch 2: B:rejected(not_found)
+        ← batch 1: B:rejected(not_found)
           device shows: B refused: 案件不存在，或您无权查看该案件。
           device stashes B
           device forgets B (NotFound)
-        → batch 3: (empty)
+        → batch 2: (empty)
         ← done cursor=2
           device stores cursor 2
         = same [A] differ [] only on device [] pending []
@@ -1402,13 +1389,10 @@ fn a_change_committed_during_a_session_is_seen_by_the_next() {
         → hello cursor=2
           server reads the feed
         ← welcome fresh=false changed=[] gone=[] cursor=2
-        → batch 1: A:heads
-          server loads A
-        ← batch 1: A:heads
-        → batch 2: A:changes
+        → batch 1: A:changes
           server applies A
-        ← batch 2: A:heads
-        → batch 3: (empty)
+        ← batch 1: A:heads
+        → batch 2: (empty)
         ← done cursor=2
           device stores cursor 2
         = same [A] differ [B] only on device [] pending []
@@ -1470,14 +1454,11 @@ fn answers_that_do_not_fit_are_deferred() {
         ← batch 1: A:changes B:deferred C:deferred D:deferred
         → batch 2: B:heads C:heads D:heads
           server loads BCD
-        ← batch 2: B:changes C:deferred D:deferred
-        → batch 3: C:heads D:heads
-          server loads CD
-        ← batch 3: C:changes D:deferred
-        → batch 4: D:heads
+        ← batch 2: B:changes C:changes D:deferred
+        → batch 3: D:heads
           server loads D
-        ← batch 4: D:changes
-        → batch 5: (empty)
+        ← batch 3: D:changes
+        → batch 4: (empty)
         ← done cursor=8
           device stores cursor 8
         = same [ABCD] differ [] only on device [] pending []
@@ -1507,17 +1488,14 @@ fn an_edit_over_the_document_limit_is_refused_locally() {
         → hello cursor=2
           server reads the feed
         ← welcome fresh=false changed=[] gone=[] cursor=2
-        → batch 1: A:heads B:heads
-          server loads AB
-        ← batch 1: A:heads B:heads
           device shows: A refused: 该案件本次提交的数据过大，服务器未保存本次修改。
           device stashes A
-        → batch 2: A:fetch B:changes
+        → batch 1: A:fetch B:changes
           server snapshots A
           server applies B
-        ← batch 2: A:saved B:heads
+        ← batch 1: A:saved B:heads
           device replaces A
-        → batch 3: (empty)
+        → batch 2: (empty)
         ← done cursor=2
           device stores cursor 2
         = same [AB] differ [] only on device [] pending []

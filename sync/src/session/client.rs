@@ -296,9 +296,10 @@ impl ClientSession {
         }
         let active = match local {
             Some(LocalDoc { doc, sync_state }) => {
-                let state = sync_state
+                let mut state = sync_state
                     .and_then(|bytes| sync::State::decode(&bytes).ok())
                     .unwrap_or_default();
+                send_local_changes_at_once(&doc, &mut state);
                 ActiveDoc {
                     doc,
                     state,
@@ -567,6 +568,34 @@ fn only_acknowledges(message: &sync::Message, state: &sync::State) -> bool {
             .their_heads
             .as_deref()
             .is_some_and(|theirs| same(theirs, &message.heads))
+}
+
+/// A document edited since its last sync: its first message carries the changes since the heads
+/// it shares with the server, instead of only announcing heads and a Bloom filter and waiting a
+/// round for the server to say what it lacks. The shared heads are committed on the server (it
+/// only acknowledges what is durable), so the server holds everything before them, and a change
+/// it already holds costs only its bytes: receiving a change twice is a no-op. Without shared
+/// heads (a case created here, or a state that did not decode), or when the replica does not hold
+/// them, the usual exchange runs.
+fn send_local_changes_at_once(doc: &Automerge, state: &mut sync::State) {
+    let shared = &state.shared_heads;
+    if shared.is_empty()
+        || state
+            .their_have
+            .as_ref()
+            .is_some_and(|have| !have.is_empty())
+        || doc.get_heads() == *shared
+        || !shared
+            .iter()
+            .all(|h| doc.get_change_meta_by_hash(h).is_some())
+    {
+        return;
+    }
+    state.their_have = Some(vec![sync::Have {
+        last_sync: shared.clone(),
+        bloom: sync::BloomFilter::from_hashes(std::iter::empty::<automerge::ChangeHash>()),
+    }]);
+    state.their_need = Some(Vec::new());
 }
 
 /// The server keeps nothing it could not commit: a change whose dependencies did not arrive with it

@@ -547,7 +547,7 @@ impl ServerSession {
                         .get_mut(&doc_id)
                         .expect("a synced document has a slot");
                     let before = slot.state.clone();
-                    let Some(message) = slot.doc.generate_sync_message(&mut slot.state) else {
+                    let Some(mut message) = slot.doc.generate_sync_message(&mut slot.state) else {
                         if compensated.is_empty() {
                             // Nothing to say: the reserved room goes back to the others.
                             left += fallback_size;
@@ -556,6 +556,7 @@ impl ServerSession {
                         }
                         continue;
                     };
+                    drop_have_when_holding_theirs(&slot.doc, &slot.state, &mut message);
                     let full = DocReply::Sync {
                         doc_id,
                         message: message.encode(),
@@ -630,5 +631,25 @@ fn without_changes(message: sync::Message) -> sync::Message {
     sync::Message {
         changes: ChunkList::empty(),
         ..message
+    }
+}
+
+/// A server that holds every head the client announced has nothing to learn from the client, so
+/// the client needs no Bloom filter of what the server has (it only steers which changes a peer
+/// sends): the message goes without its `have`, a head and a filter less per document. A client
+/// receiving an empty `have` sends only changes the server names in `need`, which is none.
+/// Automerge's own messages keep the `have` whenever the server may lack something.
+fn drop_have_when_holding_theirs(
+    doc: &Automerge,
+    state: &sync::State,
+    message: &mut sync::Message,
+) {
+    let holds_theirs = state.their_heads.as_ref().is_some_and(|theirs| {
+        theirs
+            .iter()
+            .all(|h| doc.get_change_meta_by_hash(h).is_some())
+    });
+    if holds_theirs && message.need.is_empty() {
+        message.have.clear();
     }
 }
