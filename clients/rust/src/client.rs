@@ -1070,10 +1070,10 @@ fn store(
         None => {}
         Some(DocUpdate::Merge(bytes)) => match r.document(case_id)? {
             Some(held) => {
-                let before = local::hydrate_case(&held.doc).ok();
+                let before = local::hydrate_for_notices(&held.doc).ok();
                 let mut doc = held.doc;
                 doc.load_incremental(&bytes)?;
-                if let (Some(before), Ok(after)) = (before, local::hydrate_case(&doc)) {
+                if let (Some(before), Ok(after)) = (before, local::hydrate_for_notices(&doc)) {
                     for notice in local::merge_notices(case_id, &before, &after, &state.user) {
                         r.add_notice(&notice, now)?;
                         state.report.notices += 1;
@@ -1103,7 +1103,7 @@ fn store(
                 if let Some(after) = loaded
                     .as_ref()
                     .filter(|_| !state.bootstrap)
-                    .and_then(|d| local::hydrate_case(d).ok())
+                    .and_then(|d| local::hydrate_for_notices(d).ok())
                 {
                     for notice in
                         local::merge_notices(case_id, &Case::default(), &after, &state.user)

@@ -2,7 +2,7 @@
 //! case, whether the replica's copy is read-only, and the notices a merge from the server calls for
 //! (custody moved away, a handoff decided). Pure functions over the schema types.
 
-use fengqiao_schema::document::Case;
+use fengqiao_schema::document::{Case, Custody, HandoffRequest, Meta};
 use fengqiao_schema::ids::{CaseId, UnitId, UserId};
 use fengqiao_schema::policy;
 use fengqiao_schema::units::{Unit, UnitTree, User};
@@ -67,6 +67,36 @@ impl CaseListing {
 
 pub fn hydrate_case<D: autosurgeon::ReadDoc>(doc: &D) -> Result<Case, autosurgeon::HydrateError> {
     autosurgeon::hydrate(doc)
+}
+
+/// The sections [`merge_notices`] reads: who holds the case, its handoffs, its title and number.
+#[derive(autosurgeon::Hydrate)]
+struct NoticeSections {
+    #[autosurgeon(missing = "Default::default")]
+    meta: Meta,
+    #[autosurgeon(missing = "Default::default")]
+    custody: Custody,
+    #[autosurgeon(missing = "Default::default")]
+    handoffs: Vec<HandoffRequest>,
+}
+
+/// A case with only what [`merge_notices`] reads (the other sections left empty): a sync that
+/// brings changes to a hundred cases hydrates them twice each, and the whole case (texts,
+/// parties, every track) costs several times more than these three sections.
+pub fn hydrate_for_notices<D: autosurgeon::ReadDoc>(
+    doc: &D,
+) -> Result<Case, autosurgeon::HydrateError> {
+    let NoticeSections {
+        meta,
+        custody,
+        handoffs,
+    } = autosurgeon::hydrate(doc)?;
+    Ok(Case {
+        meta,
+        custody,
+        handoffs,
+        ..Case::default()
+    })
 }
 
 pub fn display_title(case_id: CaseId, case: &Case) -> String {
@@ -158,7 +188,8 @@ pub fn refusal(case: &Case, user: &LocalUser, section: Section) -> String {
 }
 
 /// What the user must be told about what a merge from the server changed: custody left their
-/// unit, a handoff their unit asked for was decided, a handoff to their unit arrived.
+/// unit, a handoff their unit asked for was decided, a handoff to their unit arrived. Reads only
+/// `meta`, `custody` and `handoffs` (see [`hydrate_for_notices`]).
 pub fn merge_notices(
     case_id: CaseId,
     before: &Case,
