@@ -12,7 +12,9 @@
 //!
 //! `cargo bench -p fengqiao-server --bench dashboard` (in `make bench`) runs it in full. Any other
 //! invocation (`cargo test --all-targets` runs bench targets too) is a smoke run over 2,000 cases
-//! that checks every query answers, without timing claims.
+//! that checks every query answers, without timing claims. A full run fills the database once (a
+//! few minutes) and keeps it in `target/dashboard-cache/`, under a name that digests the SQLite
+//! migrations and the fill: later runs query a copy of it, and a change to either fills it anew.
 
 use std::time::{Duration, Instant};
 
@@ -61,11 +63,17 @@ async fn run(cases: u64, full: bool) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("dashboard.sqlite3").to_str().expect("UTF-8").to_string();
     let url = DatabaseUrl::Sqlite(path.clone());
+    let statements = fill_statements(cases);
+    if full {
+        // Filling 1,000,000 cases takes minutes: a full run keeps the filled database under
+        // `target/` and copies it for each run (the queries run on the copy, so a cached file is
+        // never written after it is complete).
+        let cached = cached_fill(&statements).await;
+        std::fs::copy(&cached, &path).expect("copy the cached database");
+    } else {
+        create_and_fill(&path, &statements).await;
+    }
     let store = Store::open(&url).await.expect("the database opens and migrates");
-    add_units(&store).await;
-    let started = Instant::now();
-    fill(&path, cases).await;
-    println!("filled {cases} cases in {:.1} s", started.elapsed().as_secs_f64());
 
     let services = Services::start_on(store.clone(), &Settings::with_database(url)).await.expect("services");
     let state = services.state();
@@ -237,12 +245,90 @@ async fn add_units(store: &Store) {
     }
 }
 
-/// Writes `cases` cases with their deadlines, handoffs, review items and access rows, by SQL. Every
-/// value is a fixed function of the case's index, so runs are comparable.
-async fn fill(path: &str, cases: u64) {
+/// Creates the database at `path` (migrated), adds the units and runs the fill `statements`.
+async fn create_and_fill(path: &str, statements: &[String]) {
+    let store = Store::open(&DatabaseUrl::Sqlite(path.to_string())).await.expect("the database opens and migrates");
+    add_units(&store).await;
+    let started = Instant::now();
     let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{path}")).await.expect("connect");
     sqlx::query("PRAGMA synchronous = OFF").execute(&mut conn).await.expect("pragma");
     let mut tx = conn.begin().await.expect("begin");
+    for sql in statements {
+        sqlx::query(sql).execute(&mut *tx).await.expect("fill");
+    }
+    tx.commit().await.expect("commit");
+    conn.close().await.ok();
+    store.close().await;
+    println!("filled the database in {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// The filled database of a full run, kept as `target/dashboard-cache/dashboard-KEY.sqlite3`, where
+/// KEY digests the SQLite migrations (as the source tree has them), the units and the fill
+/// statements: a change to any of them fills a new file (and removes the old ones). A file is
+/// renamed into place only once complete.
+async fn cached_fill(statements: &[String]) -> std::path::PathBuf {
+    let mut key = Fnv::default();
+    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    let mut files: Vec<_> = std::fs::read_dir(&migrations)
+        .expect("the migrations directory")
+        .map(|e| e.expect("a migration").path())
+        .collect();
+    files.sort();
+    for file in files {
+        key.write(file.file_name().expect("a file name").as_encoded_bytes());
+        key.write(&std::fs::read(&file).expect("a migration file"));
+    }
+    key.write(COUNTY.as_bytes());
+    key.write(TOWN_NAMES.concat().as_bytes());
+    for sql in statements {
+        key.write(sql.as_bytes());
+    }
+    // The bench binary is `target/<profile>/deps/dashboard-…`.
+    let exe = std::env::current_exe().expect("the bench's path");
+    let target = exe.ancestors().nth(3).expect("the target directory");
+    let cache = target.join("dashboard-cache");
+    std::fs::create_dir_all(&cache).expect("the cache directory");
+    let file = cache.join(format!("dashboard-{:016x}.sqlite3", key.0));
+    if file.exists() {
+        println!("using the filled database {}", file.display());
+        return file;
+    }
+    for old in std::fs::read_dir(&cache).expect("the cache directory").flatten() {
+        std::fs::remove_file(old.path()).ok();
+    }
+    let partial = cache.join("filling.sqlite3");
+    create_and_fill(partial.to_str().expect("UTF-8"), statements).await;
+    for suffix in ["-wal", "-shm"] {
+        // Closing the last connection checkpoints the log into the file.
+        std::fs::remove_file(format!("{}{suffix}", partial.display())).ok();
+    }
+    std::fs::rename(&partial, &file).expect("keep the filled database");
+    println!("kept the filled database as {}", file.display());
+    file
+}
+
+/// FNV-1a, 64 bits: a digest that stays the same across Rust releases.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        // A separator, so that moving bytes between two writes changes the digest.
+        self.0 = (self.0 ^ 0xff).wrapping_mul(0x0100_0000_01b3);
+    }
+}
+
+/// The SQL that writes `cases` cases with their deadlines, handoffs, review items and access rows.
+/// Every value is a fixed function of the case's index, so runs are comparable.
+fn fill_statements(cases: u64) -> Vec<String> {
     let towns = (0..TOWNSHIPS).map(|i| format!("WHEN {i} THEN '{}'", TOWN_NAMES[i])).collect::<Vec<_>>().join(" ");
     // `f` gives each case its draws; `g` its dates and codes.
     let base = format!(
@@ -322,7 +408,6 @@ async fn fill(path: &str, cases: u64) {
              CASE WHEN track = 'petition' AND done = 1 AND q % 5 > 0 THEN CASE WHEN p % 10 < 7 THEN 'satisfied' WHEN p % 10 < 9 THEN 'basically_satisfied' ELSE 'dissatisfied' END END
          FROM h"
     );
-    sqlx::query(&case_sql).execute(&mut *tx).await.expect("cases");
 
     // Deadlines: the handling period of every case, and the acceptance notice of every petition.
     let deadline_sql = format!(
@@ -345,7 +430,6 @@ async fn fill(path: &str, cases: u64) {
              0, '信访事项受理告知期限', town_id, '{COUNTY}.petition'
          FROM h WHERE track = 'petition'"
     );
-    sqlx::query(&deadline_sql).execute(&mut *tx).await.expect("deadlines");
 
     // Reconsideration and litigation cases came from a township's mediation by an accepted
     // handoff; recent ones have a handoff still pending.
@@ -359,7 +443,6 @@ async fn fill(path: &str, cases: u64) {
              unixepoch(reg_on) * 1000, CASE WHEN track = 'mediation' THEN NULL ELSE unixepoch(reg_on) * 1000 + 86400000 END
          FROM h WHERE track IN ('reconsideration', 'litigation') OR (track = 'mediation' AND done = 0 AND p % 10 = 0)"
     );
-    sqlx::query(&handoff_sql).execute(&mut *tx).await.expect("handoffs");
 
     let review_sql = format!(
         "{base}
@@ -370,7 +453,6 @@ async fn fill(path: &str, cases: u64) {
              'late_edit_reverted', 'mediation', CASE WHEN reg_day < 670 THEN 1 ELSE 0 END
          FROM h WHERE p % 100 = 3"
     );
-    sqlx::query(&review_sql).execute(&mut *tx).await.expect("review items");
 
     // Who reads each case: the custody unit's subtree, the former custodian township, and for a
     // restricted petition the custodian unit and the county's supervisors only.
@@ -389,7 +471,5 @@ async fn fill(path: &str, cases: u64) {
          SELECT unhex(printf('%016x%016x', i, i * 7919)), 'subtree', town_id
          FROM h WHERE track IN ('reconsideration', 'litigation')"
     );
-    sqlx::query(&access_sql).execute(&mut *tx).await.expect("access");
-    tx.commit().await.expect("commit");
-    conn.close().await.ok();
+    vec![case_sql, deadline_sql, handoff_sql, review_sql, access_sql]
 }

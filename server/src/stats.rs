@@ -18,16 +18,20 @@
 //! A case belongs to a unit's figures when its township or its custody unit is that unit or below it.
 //!
 //! The database does the counting, and reads little to do it: the whole months of the period come
-//! from `stats_rollup` (migration 0006), counts kept by triggers on the projection tables in the
-//! same transaction as each commit, by family of facts, month, township, custody unit and codes;
-//! the days of a partial first or last month, the lawsuits and the open deadlines are counted from
-//! the projection rows over covering indexes keyed by their dates (migration 0005). What depends on
-//! the day asked — a handling deadline recorded as met after today, an acceptance notice not met by
-//! `min(to, today)` — is moved to how it reads that day from the deadline rows themselves. Only the
-//! groups (by township, code and month) come back, turned into fact records with their
-//! multiplicity for `RateReport::compute`, so the work does not grow with the number of cases;
-//! `make bench` times it over 1,000,000 cases. The overdue and due-soon lists carry the 100 most
-//! urgent deadlines each, with their totals.
+//! from `stats_rollup` (migrations 0006 and 0007), counts kept by triggers on the projection tables
+//! in the same transaction as each commit, by family of facts, month, township, custody unit and
+//! codes. Each breakdown the statistics read has a family of its own (registrations by track and
+//! kind, by dispute type, by source; mediations by result and source, by result and dispute type;
+//! lawsuits by the month heard, by the month judged; …), so that a county over two years reads
+//! some thirty thousand rollup rows, not a hundred thousand. The days of a partial first or last
+//! month and the open deadlines are counted from the projection rows over covering indexes keyed
+//! by their dates (migrations 0005 and 0007). What depends on the day asked — a handling deadline
+//! recorded as met after today, an acceptance notice not met by `min(to, today)` — is moved to how
+//! it reads that day from the deadline rows themselves. Only the groups (by township, code and
+//! month) come back, turned into fact records with their multiplicity for `RateReport::compute`,
+//! so the work does not grow with the number of cases; `make bench` times it over 1,000,000 cases
+//! (a county over two years in well under 200 ms). The overdue and due-soon lists carry the 100
+//! most urgent deadlines each, with their totals.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -164,10 +168,6 @@ pub struct Stats {
     pub townships: Vec<TownshipRow>,
 }
 
-/// Lawsuits that read the same: (instance, attendance, outcome, month heard if in the period, month
-/// judged if in the period, how many).
-type LawsuitGroup = (Instance, Option<Attendance>, Option<LitigationOutcome>, Option<String>, Option<String>, u64);
-
 /// Counts of cases (or deadlines) that read the same, grouped by the database: what the statistics
 /// read instead of one row per case, so that the work sent to the application does not grow with
 /// the number of cases. Months are `YYYY-MM`, within the period asked for.
@@ -177,7 +177,14 @@ struct Aggregates {
     mediations: Vec<(String, Option<MediationResult>, String, u64)>,
     /// (decision, month decided) → n.
     reconsiderations: Vec<(Option<ReconsiderationDecision>, String, u64)>,
-    lawsuits: Vec<LawsuitGroup>,
+    /// Lawsuits heard in the period: (instance, attendance, month of the first hearing) → n. The
+    /// head-appearance rate reads only the attendance of a lawsuit heard in the period, and the
+    /// loss rate only the outcome of one judged in it, so a lawsuit heard and judged in the period
+    /// counts as one fact of each (the one heard with no outcome, the one judged not heard): the
+    /// rates are those of one fact with both.
+    heard: Vec<(Instance, Option<Attendance>, String, u64)>,
+    /// Lawsuits judged in the period: (instance, outcome, month judged) → n.
+    judged: Vec<(Instance, Option<LitigationOutcome>, String, u64)>,
     /// (rating, month concluded) → n.
     ratings: Vec<(Option<Satisfaction>, String, u64)>,
     /// Handling deadlines met in the period: (township, month met, met by the due day, the due day
@@ -270,15 +277,16 @@ fn records(
             records.add(RateRecords { reconsiderations: vec![ReconsiderationFacts { decision: *decision }], ..RateRecords::default() }, *n);
         }
     }
-    for (instance, attendance, outcome, heard, judged, n) in &agg.lawsuits {
-        let heard = heard.as_deref().is_some_and(in_month);
-        let judged = judged.as_deref().is_some_and(in_month);
-        if heard || judged {
-            let facts = LawsuitFacts {
-                instance: *instance,
-                attendance: if heard { attendance.unwrap_or(Attendance::NotHeard) } else { Attendance::NotHeard },
-                outcome: if judged { *outcome } else { None },
-            };
+    for (instance, attendance, m, n) in &agg.heard {
+        if in_month(m) {
+            let attendance = attendance.unwrap_or(Attendance::NotHeard);
+            let facts = LawsuitFacts { instance: *instance, attendance, outcome: None };
+            records.add(RateRecords { lawsuits: vec![facts], ..RateRecords::default() }, *n);
+        }
+    }
+    for (instance, outcome, m, n) in &agg.judged {
+        if in_month(m) {
+            let facts = LawsuitFacts { instance: *instance, attendance: Attendance::NotHeard, outcome: *outcome };
             records.add(RateRecords { lawsuits: vec![facts], ..RateRecords::default() }, *n);
         }
     }
@@ -308,7 +316,7 @@ fn month_end(year: i32, month: u32) -> LegalDate {
 /// the totals say how many there are.
 const LISTED: usize = 100;
 
-/// How a period reads from the rollups (migration 0006): its whole months from `stats_rollup`,
+/// How a period reads from the rollups (migrations 0006, 0007): its whole months from `stats_rollup`,
 /// the days of a partial first or last month from the projection rows.
 struct Span {
     /// First and last whole month, `YYYY-MM`.
@@ -448,7 +456,7 @@ pub async fn unit_figures(
     };
     let as_of = to.min(today);
     let span = Span::of(from, to);
-    let (from_s, to_s, today_s, as_of_s) = (from.to_string(), to.to_string(), today.to_string(), as_of.to_string());
+    let (from_s, today_s, as_of_s) = (from.to_string(), today.to_string(), as_of.to_string());
     let handling = HANDLING_RULES.iter().map(|r| format!("'{}'", r.code())).collect::<Vec<_>>().join(", ");
     let acceptance_rule = Rule::PetitionAcceptanceNotice.code();
     let n = |count: i64| u64::try_from(count).unwrap_or(0);
@@ -472,15 +480,30 @@ pub async fn unit_figures(
             .collect()
     };
 
-    let registered: Vec<(String, String, String, String, String, i64)> = with_read_pool!(store, |pool| {
-        let mut parts: Vec<String> = rolled("registered", &["township", "k1", "k2", "k3", "k4"], "").into_iter().collect();
+    // Cases registered in the period: by township, track and kind; by dispute type; by source.
+    let registered: Vec<(String, String, String, i64)> = with_read_pool!(store, |pool| {
+        let mut parts: Vec<String> = rolled("registered_track", &["township", "k1", "k2"], "").into_iter().collect();
         parts.extend(partial(
-            &["township", "COALESCE(track, '')", "COALESCE(dispute_type, '')", "COALESCE(source, '')", "COALESCE(kind, '')"],
+            &["township", "COALESCE(track, '')", "COALESCE(kind, '')"],
             "case_projection",
             "registered_on",
             &in_scope(""),
         ));
-        let sql = summed(5, &parts);
+        let sql = summed(3, &parts);
+        bind_all!(sqlx::query_as(&sql), &scope).fetch_all(pool).await?
+    });
+    let registered_by = |family: &str, column: &str| {
+        let mut parts: Vec<String> = rolled(family, &["k1"], "").into_iter().collect();
+        let code = format!("COALESCE({column}, '')");
+        parts.extend(partial(&[&code], "case_projection", "registered_on", &in_scope("")));
+        summed(1, &parts)
+    };
+    let registered_types: Vec<(String, i64)> = with_read_pool!(store, |pool| {
+        let sql = registered_by("registered_type", "dispute_type");
+        bind_all!(sqlx::query_as(&sql), &scope).fetch_all(pool).await?
+    });
+    let registered_sources: Vec<(String, i64)> = with_read_pool!(store, |pool| {
+        let sql = registered_by("registered_source", "source");
         bind_all!(sqlx::query_as(&sql), &scope).fetch_all(pool).await?
     });
     let concluded: Vec<(String, String, i64)> = with_read_pool!(store, |pool| {
@@ -495,7 +518,7 @@ pub async fn unit_figures(
         bind_all!(sqlx::query_as(&sql), &scope).fetch_all(pool).await?
     });
     let mediations: Vec<(String, String, String, i64)> = with_read_pool!(store, |pool| {
-        let mut parts: Vec<String> = rolled("mediation", &["township", "k1", "month"], "").into_iter().collect();
+        let mut parts: Vec<String> = rolled("mediation_source", &["township", "k1", "month"], "").into_iter().collect();
         parts.extend(partial(
             &["township", "COALESCE(mediation_result, '')", "substr(mediation_result_on, 1, 7)"],
             "case_projection",
@@ -505,16 +528,24 @@ pub async fn unit_figures(
         let sql = summed(3, &parts);
         bind_all!(sqlx::query_as(&sql), &scope).fetch_all(pool).await?
     });
-    let mediated: Vec<(String, String, i64)> = with_read_pool!(store, |pool| {
-        let mut parts: Vec<String> =
-            rolled("mediation", &["k2", "k3"], " AND k1 IN ('success', 'failed')").into_iter().collect();
+    // Mediations with a result (success or failure) in the period: by source; by dispute type.
+    let mediated_by = |family: &str, column: &str| {
+        let mut parts: Vec<String> = rolled(family, &["k2"], " AND k1 IN ('success', 'failed')").into_iter().collect();
+        let code = format!("COALESCE({column}, '')");
         parts.extend(partial(
-            &["COALESCE(source, '')", "COALESCE(dispute_type, '')"],
+            &[&code],
             "case_projection",
             "mediation_result_on",
             &format!("mediation_result IN ('success', 'failed') AND {}", in_scope("")),
         ));
-        let sql = summed(2, &parts);
+        summed(1, &parts)
+    };
+    let mediated_sources: Vec<(String, i64)> = with_read_pool!(store, |pool| {
+        let sql = mediated_by("mediation_source", "source");
+        bind_all!(sqlx::query_as(&sql), &scope).fetch_all(pool).await?
+    });
+    let mediated_types: Vec<(String, i64)> = with_read_pool!(store, |pool| {
+        let sql = mediated_by("mediation_type", "dispute_type");
         bind_all!(sqlx::query_as(&sql), &scope).fetch_all(pool).await?
     });
     let reconsiderations: Vec<(String, String, i64)> = with_read_pool!(store, |pool| {
@@ -528,20 +559,25 @@ pub async fn unit_figures(
         let sql = summed(2, &parts);
         bind_all!(sqlx::query_as(&sql), &scope).fetch_all(pool).await?
     });
-    // Lawsuits are few (and keyed by two dates): counted from their covering index.
-    #[allow(clippy::type_complexity)]
-    let lawsuits: Vec<(String, String, String, Option<String>, Option<String>, i64)> = with_read_pool!(store, |pool| {
-        let (f, t) = (&from_s, &to_s);
-        let sql = format!(
-            "SELECT litigation_instance, COALESCE(litigation_attendance, ''), COALESCE(litigation_outcome, ''), \
-             CASE WHEN litigation_heard_on >= '{f}' AND litigation_heard_on <= '{t}' THEN substr(litigation_heard_on, 1, 7) END, \
-             CASE WHEN litigation_judged_on >= '{f}' AND litigation_judged_on <= '{t}' THEN substr(litigation_judged_on, 1, 7) END, \
-             COUNT(*) FROM case_projection WHERE litigation_instance IS NOT NULL \
-             AND ((litigation_heard_on >= '{f}' AND litigation_heard_on <= '{t}') \
-                  OR (litigation_judged_on >= '{f}' AND litigation_judged_on <= '{t}')) \
-             AND {} GROUP BY 1, 2, 3, 4, 5",
-            in_scope("")
-        );
+    // Lawsuits by the month heard, with the attendance, and by the month judged, with the outcome
+    // (see `Aggregates::heard`).
+    let lawsuits_by = |family: &str, column: &str, day: &str| {
+        let mut parts: Vec<String> = rolled(family, &["k1", "k2", "month"], "").into_iter().collect();
+        let (code, month) = (format!("COALESCE({column}, '')"), format!("substr({day}, 1, 7)"));
+        parts.extend(partial(
+            &["litigation_instance", &code, &month],
+            "case_projection",
+            day,
+            &format!("litigation_instance IS NOT NULL AND {}", in_scope("")),
+        ));
+        summed(3, &parts)
+    };
+    let heard: Vec<(String, String, String, i64)> = with_read_pool!(store, |pool| {
+        let sql = lawsuits_by("heard", "litigation_attendance", "litigation_heard_on");
+        bind_all!(sqlx::query_as(&sql), &scope).fetch_all(pool).await?
+    });
+    let judged: Vec<(String, String, String, i64)> = with_read_pool!(store, |pool| {
+        let sql = lawsuits_by("judged", "litigation_outcome", "litigation_judged_on");
         bind_all!(sqlx::query_as(&sql), &scope).fetch_all(pool).await?
     });
     let ratings: Vec<(String, String, i64)> = with_read_pool!(store, |pool| {
@@ -608,9 +644,14 @@ pub async fn unit_figures(
         // `as_of` move from that group to how they read as of `as_of`.
         if let Some((first, last)) = &span.days {
             let final_class = "CASE WHEN d.met_on IS NULL THEN 'open' WHEN d.met_on <= d.due_on THEN 'on_time' ELSE 'late' END";
-            for open in ["d.met_on IS NULL".to_string(), format!("d.met_on > '{as_of_s}'")] {
+            // Those met after `as_of`: when that is today, few if any, found by the day met (COALESCE,
+            // a no-op on this NOT NULL column, keeps SQLite from reading every notice of the period
+            // by the day started); before today, by the day started, which the period bounds.
+            let started = if as_of == today { "COALESCE(d.start_on, '')" } else { "d.start_on" };
+            let met_later = format!("d.met_on > '{as_of_s}'");
+            for (open, start) in [("d.met_on IS NULL".to_string(), "d.start_on"), (met_later, started)] {
                 let rows = format!(
-                    "FROM deadline_projection d WHERE {open} AND d.start_on >= '{first}' AND d.start_on <= '{last}' \
+                    "FROM deadline_projection d WHERE {open} AND {start} >= '{first}' AND {start} <= '{last}' \
                      AND {condition}"
                 );
                 parts.push(format!("SELECT {final_class}, -1 AS n {rows}"));
@@ -678,11 +719,13 @@ pub async fn unit_figures(
             .into_iter()
             .map(|(d, m, c)| (ReconsiderationDecision::from_code(&d), m, n(c)))
             .collect(),
-        lawsuits: lawsuits
+        heard: heard
             .into_iter()
-            .filter_map(|(i, a, o, heard, judged, c)| {
-                Some((Instance::from_code(&i)?, attendance_from_code(&a), LitigationOutcome::from_code(&o), heard, judged, n(c)))
-            })
+            .filter_map(|(i, a, m, c)| Some((Instance::from_code(&i)?, attendance_from_code(&a), m, n(c))))
+            .collect(),
+        judged: judged
+            .into_iter()
+            .filter_map(|(i, o, m, c)| Some((Instance::from_code(&i)?, LitigationOutcome::from_code(&o), m, n(c))))
             .collect(),
         ratings: ratings.into_iter().map(|(s, m, c)| (Satisfaction::from_code(&s), m, n(c))).collect(),
         handled_met: handled_met
@@ -715,13 +758,17 @@ pub async fn unit_figures(
     let mut by_source = BTreeMap::new();
     let mut registered_in: BTreeMap<String, u64> = BTreeMap::new();
     let mut registered_by_kind = BTreeMap::new();
-    for (township, track, dispute_type, source, kind, count) in registered {
+    for (township, track, kind, count) in registered {
         let count = n(count);
         *registered_by_kind.entry(kind).or_insert(0) += count;
         *by_track.entry(track).or_insert(0) += count;
-        *by_dispute_type.entry(dispute_type).or_insert(0) += count;
-        *by_source.entry(source).or_insert(0) += count;
         *registered_in.entry(township).or_insert(0) += count;
+    }
+    for (dispute_type, count) in registered_types {
+        *by_dispute_type.entry(dispute_type).or_insert(0) += n(count);
+    }
+    for (source, count) in registered_sources {
+        *by_source.entry(source).or_insert(0) += n(count);
     }
     let mut by_outcome = BTreeMap::new();
     let mut concluded_in: BTreeMap<String, u64> = BTreeMap::new();
@@ -737,8 +784,10 @@ pub async fn unit_figures(
     }
     let mut mediated_by_source = BTreeMap::new();
     let mut mediated_by_dispute_type = BTreeMap::new();
-    for (source, dispute_type, count) in mediated {
+    for (source, count) in mediated_sources {
         *mediated_by_source.entry(source).or_insert(0) += n(count);
+    }
+    for (dispute_type, count) in mediated_types {
         *mediated_by_dispute_type.entry(dispute_type).or_insert(0) += n(count);
     }
 
