@@ -18,7 +18,7 @@ use serde::de::{self, IgnoredAny, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The version of this protocol, the first item of every message.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// How deeply CBOR items may nest in a message; the deepest real message nests seven levels.
 const MAX_NESTING: usize = 16;
@@ -69,8 +69,48 @@ impl Default for Limits {
 // ---------------------------------------------------------------------------------------------
 
 /// Documents are cases: a document id is a [`CaseId`] (16 random bytes), written on the wire as
-/// its bs58check text, the way automerge-repo writes document ids.
+/// a CBOR byte string of those 16 bytes (its bs58check text, the way automerge-repo writes
+/// document ids, is for people and URLs; on the wire it would cost 11 bytes more per entry).
 pub use fengqiao_schema::ids::CaseId;
+
+/// A case id as the wire writes it: its 16 bytes.
+struct WireId(CaseId);
+
+impl Serialize for WireId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(self.0.as_bytes())
+    }
+}
+
+impl<'de> Deserialize<'de> for WireId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let bytes = byte_buf::deserialize(deserializer)?;
+        CaseId::from_slice(&bytes)
+            .map(WireId)
+            .ok_or_else(|| de::Error::custom(format!("a case id is 16 bytes, not {}", bytes.len())))
+    }
+}
+
+/// `Vec<CaseId>` as an array of [`WireId`]s.
+mod wire_ids {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(ids: &[CaseId], serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(ids.len()))?;
+        for id in ids {
+            seq.serialize_element(&WireId(*id))?;
+        }
+        seq.end()
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<CaseId>, D::Error> {
+        let ids: Vec<WireId> = Vec::deserialize(deserializer)?;
+        Ok(ids.into_iter().map(|id| id.0).collect())
+    }
+}
 
 /// A position in the server's change feed (DESIGN §9): where a client's last completed session
 /// ended. Opaque to clients: they store the bytes and send them back. At most
@@ -319,12 +359,11 @@ pub struct ClientBatch {
     pub entries: Vec<DocMessage>,
 }
 
-/// One document's Automerge sync message (`automerge::sync::Message::encode`).
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+/// One document's Automerge sync message (`automerge::sync::Message::encode`). On the wire an
+/// array `[doc, sync]`: the case id's 16 bytes and the message's bytes.
+#[derive(Clone, PartialEq)]
 pub struct DocMessage {
-    #[serde(rename = "doc")]
     pub doc_id: CaseId,
-    #[serde(rename = "sync", with = "byte_buf")]
     pub message: Vec<u8>,
 }
 
@@ -353,9 +392,11 @@ pub struct Welcome {
     pub fresh: bool,
     /// Documents the user may read that changed after the client's cursor. The client must sync
     /// each of them in this session before it takes the new cursor.
+    #[serde(with = "wire_ids")]
     pub changed: Vec<CaseId>,
     /// Documents the user could read at the client's cursor and no longer can. The client stops
     /// syncing them and deletes its copy (stashing its own unsynced changes, see PROTOCOL.md).
+    #[serde(with = "wire_ids")]
     pub gone: Vec<CaseId>,
     /// The server's limits.
     pub limits: Limits,
@@ -369,34 +410,30 @@ pub struct ServerBatch {
     pub entries: Vec<DocReply>,
 }
 
-/// The server's answer for one document.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// The server's answer for one document. On the wire an array led by its kind and the case id's
+/// 16 bytes: `["sync", doc, sync, compensated?]`, `["saved", doc, heads, document]`,
+/// `["rejected", doc, code, message]`, `["deferred", doc, compensated?]` (`compensated` left out
+/// when empty; items after these are ignored, for later versions to add).
+#[derive(Clone, PartialEq)]
 pub enum DocReply {
     /// An Automerge sync message, and notices of the client's changes that the server stored and
     /// then reverted.
     Sync {
-        #[serde(rename = "doc")]
         doc_id: CaseId,
-        #[serde(rename = "sync", with = "byte_buf")]
         message: Vec<u8>,
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         compensated: Vec<Compensation>,
     },
     /// The whole document in Automerge's compact saved form: the answer to a sync message with
     /// no heads and no changes (a client that holds nothing of the document).
     Saved {
-        #[serde(rename = "doc")]
         doc_id: CaseId,
         /// The heads of `document`, so the client can record what it now shares with the server
         /// without loading it.
         heads: Vec<ChangeHash>,
-        #[serde(with = "byte_buf")]
         document: Vec<u8>,
     },
     /// The document's sync message was refused; nothing from it is stored.
     Rejected {
-        #[serde(rename = "doc")]
         doc_id: CaseId,
         code: RejectCode,
         /// Chinese, for the user.
@@ -405,9 +442,7 @@ pub enum DocReply {
     /// The server did not fit its answer into this batch: send the same sync message again in
     /// the next round. Anything it contained is already stored; `compensated` is final.
     Deferred {
-        #[serde(rename = "doc")]
         doc_id: CaseId,
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         compensated: Vec<Compensation>,
     },
 }
@@ -860,6 +895,181 @@ impl fmt::Debug for DocReply {
     }
 }
 
+impl Serialize for DocMessage {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let mut tuple = serializer.serialize_tuple(2)?;
+        tuple.serialize_element(&WireId(self.doc_id))?;
+        tuple.serialize_element(&Bytes(&self.message))?;
+        tuple.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for DocMessage {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntryVisitor;
+        impl<'de> Visitor<'de> for EntryVisitor {
+            type Value = DocMessage;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an entry [doc, sync]")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<DocMessage, A::Error> {
+                let WireId(doc_id) = item(&mut seq, 0, &self)?;
+                let ByteBuf(message) = item(&mut seq, 1, &self)?;
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(DocMessage { doc_id, message })
+            }
+        }
+        deserializer.deserialize_seq(EntryVisitor)
+    }
+}
+
+impl Serialize for DocReply {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let len = match self {
+            DocReply::Sync { compensated, .. } => 3 + usize::from(!compensated.is_empty()),
+            DocReply::Saved { .. } | DocReply::Rejected { .. } => 4,
+            DocReply::Deferred { compensated, .. } => 2 + usize::from(!compensated.is_empty()),
+        };
+        let mut seq = serializer.serialize_seq(Some(len))?;
+        match self {
+            DocReply::Sync {
+                doc_id,
+                message,
+                compensated,
+            } => {
+                seq.serialize_element("sync")?;
+                seq.serialize_element(&WireId(*doc_id))?;
+                seq.serialize_element(&Bytes(message))?;
+                if !compensated.is_empty() {
+                    seq.serialize_element(compensated)?;
+                }
+            }
+            DocReply::Saved {
+                doc_id,
+                heads,
+                document,
+            } => {
+                seq.serialize_element("saved")?;
+                seq.serialize_element(&WireId(*doc_id))?;
+                seq.serialize_element(heads)?;
+                seq.serialize_element(&Bytes(document))?;
+            }
+            DocReply::Rejected {
+                doc_id,
+                code,
+                message,
+            } => {
+                seq.serialize_element("rejected")?;
+                seq.serialize_element(&WireId(*doc_id))?;
+                seq.serialize_element(code)?;
+                seq.serialize_element(message)?;
+            }
+            DocReply::Deferred {
+                doc_id,
+                compensated,
+            } => {
+                seq.serialize_element("deferred")?;
+                seq.serialize_element(&WireId(*doc_id))?;
+                if !compensated.is_empty() {
+                    seq.serialize_element(compensated)?;
+                }
+            }
+        }
+        seq.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for DocReply {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ReplyVisitor;
+        impl<'de> Visitor<'de> for ReplyVisitor {
+            type Value = DocReply;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an entry [kind, doc, ...]")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<DocReply, A::Error> {
+                let kind: String = item(&mut seq, 0, &self)?;
+                let WireId(doc_id) = item(&mut seq, 1, &self)?;
+                let reply = match kind.as_str() {
+                    "sync" => {
+                        let ByteBuf(message) = item(&mut seq, 2, &self)?;
+                        let compensated = seq.next_element()?.unwrap_or_default();
+                        DocReply::Sync {
+                            doc_id,
+                            message,
+                            compensated,
+                        }
+                    }
+                    "saved" => {
+                        let heads = item(&mut seq, 2, &self)?;
+                        let ByteBuf(document) = item(&mut seq, 3, &self)?;
+                        DocReply::Saved {
+                            doc_id,
+                            heads,
+                            document,
+                        }
+                    }
+                    "rejected" => {
+                        let code = item(&mut seq, 2, &self)?;
+                        let message = item(&mut seq, 3, &self)?;
+                        DocReply::Rejected {
+                            doc_id,
+                            code,
+                            message,
+                        }
+                    }
+                    "deferred" => {
+                        let compensated = seq.next_element()?.unwrap_or_default();
+                        DocReply::Deferred {
+                            doc_id,
+                            compensated,
+                        }
+                    }
+                    other => {
+                        return Err(de::Error::unknown_variant(
+                            other,
+                            &["sync", "saved", "rejected", "deferred"],
+                        ))
+                    }
+                };
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(reply)
+            }
+        }
+        deserializer.deserialize_seq(ReplyVisitor)
+    }
+}
+
+/// The `index`th item of an array, which must be there.
+fn item<'de, A: SeqAccess<'de>, T: Deserialize<'de>>(
+    seq: &mut A,
+    index: usize,
+    expected: &dyn de::Expected,
+) -> Result<T, A::Error> {
+    seq.next_element()?
+        .ok_or_else(|| de::Error::invalid_length(index, expected))
+}
+
+/// Borrowed bytes, written as a CBOR byte string.
+struct Bytes<'a>(&'a [u8]);
+
+impl Serialize for Bytes<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(self.0)
+    }
+}
+
+/// Owned bytes, read from a CBOR byte string (never from an array of numbers).
+struct ByteBuf(Vec<u8>);
+
+impl<'de> Deserialize<'de> for ByteBuf {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        byte_buf::deserialize(deserializer).map(ByteBuf)
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -871,10 +1081,6 @@ fn hex(bytes: &[u8]) -> String {
 /// `Vec<u8>` as a CBOR byte string (serde's default would be an array of numbers).
 mod byte_buf {
     use super::*;
-
-    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_bytes(bytes)
-    }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
         struct BytesVisitor;

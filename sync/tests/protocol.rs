@@ -187,10 +187,10 @@ fn client_messages_on_the_wire() {
         wire += &format!("{}\n", diag_bytes(&bytes));
     }
     expect![[r#"
-        [1, "hello", {"cursor": null, "agent": "fengqiao-client/0.1.0"}]
-        [1, "hello", {"cursor": h'01000000000000002a', "agent": "web/1"}]
-        [1, "batch", {"round": 1, "cursor": h'01000000000000002a', "entries": [{"doc": "ujFMvSEi2ULTeL3PGRvCBJw9us5", "sync": h'420000010000'}, {"doc": "vYJFzpw5BRBqUCJbD6fqpw9KVzs", "sync": h'43'}]}]
-        [1, "batch", {"round": 2, "cursor": h'01000000000000002a', "entries": []}]
+        [2, "hello", {"cursor": null, "agent": "fengqiao-client/0.1.0"}]
+        [2, "hello", {"cursor": h'01000000000000002a', "agent": "web/1"}]
+        [2, "batch", {"round": 1, "cursor": h'01000000000000002a', "entries": [[h'41414141414141414141414141414141', h'420000010000'], [h'42424242424242424242424242424242', h'43']]}]
+        [2, "batch", {"round": 2, "cursor": h'01000000000000002a', "entries": []}]
     "#]]
     .assert_eq(&wire);
 }
@@ -205,11 +205,11 @@ fn server_messages_on_the_wire() {
         wire += &format!("{}\n", diag_bytes(&bytes));
     }
     expect![[r#"
-        [1, "welcome", {"cursor": h'01000000000000002a', "fresh": false, "changed": ["ujFMvSEi2ULTeL3PGRvCBJw9us5", "vYJFzpw5BRBqUCJbD6fqpw9KVzs"], "gone": ["wMMA5DdSLN3DJ4Zo9mRVUczQabU"], "limits": {"max_message_bytes": 8388608, "max_entries": 256, "max_doc_message_bytes": 1048576}}]
-        [1, "batch", {"round": 1, "entries": [{"type": "sync", "doc": "ujFMvSEi2ULTeL3PGRvCBJw9us5", "sync": h'4201'}, {"type": "sync", "doc": "vYJFzpw5BRBqUCJbD6fqpw9KVzs", "sync": h'4202', "compensated": [{"section": "mediation", "reverted": ["abababababababababababababababababababababababababababababababab"], "reason": "案件已移交，移交后提交的修改已被撤销。", "review_item": "review-7"}]}, {"type": "saved", "doc": "wMMA5DdSLN3DJ4Zo9mRVUczQabU", "heads": ["cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"], "document": h'856f'}, {"type": "rejected", "doc": "xAQ49cKoVJtb7vq16SB98EG7epC", "code": "no_write_access", "message": "您没有修改该案件的权限，本次修改未保存。"}, {"type": "deferred", "doc": "xySxE12AeFjxwo6D36vnmqtnjxz"}]}]
-        [1, "done", {"cursor": h'01000000000000002a'}]
-        [1, "error", {"code": "unavailable", "message": "服务器暂时不可用，请稍后重试。", "retry": true}]
-        [1, "notify", {}]
+        [2, "welcome", {"cursor": h'01000000000000002a', "fresh": false, "changed": [h'41414141414141414141414141414141', h'42424242424242424242424242424242'], "gone": [h'43434343434343434343434343434343'], "limits": {"max_message_bytes": 8388608, "max_entries": 256, "max_doc_message_bytes": 1048576}}]
+        [2, "batch", {"round": 1, "entries": [["sync", h'41414141414141414141414141414141', h'4201'], ["sync", h'42424242424242424242424242424242', h'4202', [{"section": "mediation", "reverted": ["abababababababababababababababababababababababababababababababab"], "reason": "案件已移交，移交后提交的修改已被撤销。", "review_item": "review-7"}]], ["saved", h'43434343434343434343434343434343', ["cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"], h'856f'], ["rejected", h'44444444444444444444444444444444', "no_write_access", "您没有修改该案件的权限，本次修改未保存。"], ["deferred", h'45454545454545454545454545454545']]}]
+        [2, "done", {"cursor": h'01000000000000002a'}]
+        [2, "error", {"code": "unavailable", "message": "服务器暂时不可用，请稍后重试。", "retry": true}]
+        [2, "notify", {}]
     "#]].assert_eq(&wire);
 }
 
@@ -232,17 +232,17 @@ fn codes_from_newer_peers_decode_as_other() {
 
 fn cbor_batch_with_reject_code(code: &str) -> Value {
     Value::Array(vec![
-        Value::from(1),
+        Value::from(2),
         Value::from("batch"),
         Value::Map(vec![
             (Value::from("round"), Value::from(1)),
             (
                 Value::from("entries"),
-                Value::Array(vec![Value::Map(vec![
-                    (Value::from("type"), Value::from("rejected")),
-                    (Value::from("doc"), Value::from(case('A').to_bs58check())),
-                    (Value::from("code"), Value::from(code)),
-                    (Value::from("message"), Value::from("需要会签")),
+                Value::Array(vec![Value::Array(vec![
+                    Value::from("rejected"),
+                    Value::Bytes(case('A').as_bytes().to_vec()),
+                    Value::from(code),
+                    Value::from("需要会签"),
                 ])]),
             ),
         ]),
@@ -276,9 +276,9 @@ fn small_messages_byte_for_byte() {
         })
         .collect();
     expect![[r#"
-        8301666e6f74696679a0
-        830164646f6e65a166637572736f7249010000000000000001
-        8301656261746368a265726f756e640367656e747269657381a2647479706568646566657272656463646f637631313131313131313131313131313131344b69394778
+        8302666e6f74696679a0
+        830264646f6e65a166637572736f7249010000000000000001
+        8302656261746368a265726f756e640367656e747269657381826864656665727265645000000000000000000000000000000000
     "#]].assert_eq(&hex);
 }
 
@@ -391,7 +391,7 @@ fn decoding_errors() {
     let mut trailing = hello.clone();
     trailing.push(0);
     let long_cursor = frame(vec![
-        Value::from(1),
+        Value::from(2),
         Value::from("hello"),
         Value::Map(vec![
             (Value::from("cursor"), Value::Bytes(vec![7; 65])),
@@ -399,16 +399,16 @@ fn decoding_errors() {
         ]),
     ]);
     let bad_doc_id = frame(vec![
-        Value::from(1),
+        Value::from(2),
         Value::from("batch"),
         Value::Map(vec![
             (Value::from("round"), Value::from(1)),
             (Value::from("cursor"), Value::Bytes(vec![1])),
             (
                 Value::from("entries"),
-                Value::Array(vec![Value::Map(vec![
-                    (Value::from("doc"), Value::from("not-an-id")),
-                    (Value::from("sync"), Value::Bytes(vec![0x42])),
+                Value::Array(vec![Value::Array(vec![
+                    Value::Bytes(vec![1, 2, 3]),
+                    Value::Bytes(vec![0x42]),
                 ])]),
             ),
         ]),
@@ -426,24 +426,24 @@ fn decoding_errors() {
             ("more random bytes", noise(64, 11), Limits::DEFAULT),
             (
                 "random body",
-                [&[0x83, 0x01, 0x65][..], b"hello", &noise(40, 3)].concat(),
+                [&[0x83, 0x02, 0x65][..], b"hello", &noise(40, 3)].concat(),
                 Limits::DEFAULT,
             ),
             ("reserved byte", vec![0x1c], Limits::DEFAULT),
             ("not an array", encode_value(hello_body()), Limits::DEFAULT),
             (
                 "wrong version",
-                frame(vec![Value::from(2), Value::from("hello"), hello_body()]),
+                frame(vec![Value::from(3), Value::from("hello"), hello_body()]),
                 Limits::DEFAULT,
             ),
             (
                 "version as text",
-                frame(vec![Value::from("1"), Value::from("hello"), hello_body()]),
+                frame(vec![Value::from("2"), Value::from("hello"), hello_body()]),
                 Limits::DEFAULT,
             ),
             (
                 "unknown kind",
-                frame(vec![Value::from(1), Value::from("goodbye"), hello_body()]),
+                frame(vec![Value::from(2), Value::from("goodbye"), hello_body()]),
                 Limits::DEFAULT,
             ),
             (
@@ -453,13 +453,13 @@ fn decoding_errors() {
             ),
             (
                 "no body",
-                frame(vec![Value::from(1), Value::from("hello")]),
+                frame(vec![Value::from(2), Value::from("hello")]),
                 Limits::DEFAULT,
             ),
             (
                 "fourth item",
                 frame(vec![
-                    Value::from(1),
+                    Value::from(2),
                     Value::from("hello"),
                     hello_body(),
                     Value::Null,
@@ -469,7 +469,7 @@ fn decoding_errors() {
             (
                 "missing field",
                 frame(vec![
-                    Value::from(1),
+                    Value::from(2),
                     Value::from("hello"),
                     Value::Map(vec![]),
                 ]),
@@ -498,7 +498,7 @@ fn decoding_errors() {
             random body: not well-formed CBOR (at byte 8) | 收到的数据不是有效的同步消息。 | malformed retry=false
             reserved byte: not well-formed CBOR (at byte 0) | 收到的数据不是有效的同步消息。 | malformed retry=false
             not an array: CBOR that is not a protocol message: invalid type: map, expected array | 同步消息的内容不符合同步协议。 | malformed retry=false
-            wrong version: protocol version 2, this peer speaks version 1 | 同步协议版本不一致（收到第 2 版，本端支持第 1 版），请升级应用。 | unsupported_version retry=false
+            wrong version: protocol version 3, this peer speaks version 2 | 同步协议版本不一致（收到第 3 版，本端支持第 2 版），请升级应用。 | unsupported_version retry=false
             version as text: CBOR that is not a protocol message: invalid type: string, expected integer | 同步消息的内容不符合同步协议。 | malformed retry=false
             unknown kind: unknown message kind "goodbye" | 收到无法识别的同步消息类型“goodbye”，请升级应用。 | malformed retry=false
             server kind: unknown message kind "done" | 收到无法识别的同步消息类型“done”，请升级应用。 | malformed retry=false
@@ -507,7 +507,7 @@ fn decoding_errors() {
             missing field: CBOR that is not a protocol message: missing field `agent` | 同步消息的内容不符合同步协议。 | malformed retry=false
             trailing bytes: 1 bytes after the end of the message | 同步消息末尾有多余的数据。 | malformed retry=false
             cursor too long: CBOR that is not a protocol message: a cursor has at most 64 bytes, this one has 65 | 同步消息的内容不符合同步协议。 | malformed retry=false
-            bad document id: CBOR that is not a protocol message: 「not-an-id」不是有效的案件编号标识 | 同步消息的内容不符合同步协议。 | malformed retry=false
+            bad document id: CBOR that is not a protocol message: a case id is 16 bytes, not 3 | 同步消息的内容不符合同步协议。 | malformed retry=false
             over the size limit: message of 45 bytes exceeds the limit of 16 bytes | 同步消息过大（45 字节，上限 16 字节），无法处理。 | too_large retry=false
             over the entry limit: batch of 3 entries exceeds the limit of 2 | 一批中的案件过多（3 个，上限 2 个）。 | too_many_entries retry=false
             at the entry limit: decoded batch
@@ -531,7 +531,7 @@ fn no_prefix_decodes_and_noise_never_panics() {
             );
         }
     }
-    let mut envelope = vec![0x83, 0x01, 0x65];
+    let mut envelope = vec![0x83, 0x02, 0x65];
     envelope.extend_from_slice(b"batch");
     for seed in 0..3000u64 {
         let noise = noise(1 + (seed as usize % 300), seed);
@@ -561,20 +561,17 @@ fn server_message_errors() {
         ..Limits::DEFAULT
     };
     let bad_hash = encode_value(Value::Array(vec![
-        Value::from(1),
+        Value::from(2),
         Value::from("batch"),
         Value::Map(vec![
             (Value::from("round"), Value::from(1)),
             (
                 Value::from("entries"),
-                Value::Array(vec![Value::Map(vec![
-                    (Value::from("type"), Value::from("saved")),
-                    (Value::from("doc"), Value::from(case('A').to_bs58check())),
-                    (
-                        Value::from("heads"),
-                        Value::Array(vec![Value::from("abcd")]),
-                    ),
-                    (Value::from("document"), Value::Bytes(vec![])),
+                Value::Array(vec![Value::Array(vec![
+                    Value::from("saved"),
+                    Value::Bytes(case('A').as_bytes().to_vec()),
+                    Value::Array(vec![Value::from("abcd")]),
+                    Value::Bytes(vec![]),
                 ])]),
             ),
         ]),
@@ -1434,14 +1431,11 @@ fn answers_that_do_not_fit_are_deferred() {
         ← welcome fresh=true changed=[ABCD] gone=[] cursor=4
         → batch 1: A:fetch B:fetch C:fetch D:fetch
           server snapshots ABCD
-        ← batch 1: A:saved B:deferred C:deferred D:deferred
-        → batch 2: B:fetch C:fetch D:fetch
-          server snapshots BCD
-        ← batch 2: B:saved C:saved D:deferred
-        → batch 3: D:fetch
-          server snapshots D
-        ← batch 3: D:saved
-        → batch 4: (empty)
+        ← batch 1: A:saved B:saved C:deferred D:deferred
+        → batch 2: C:fetch D:fetch
+          server snapshots CD
+        ← batch 2: C:saved D:saved
+        → batch 3: (empty)
         ← done cursor=4
           device stores cursor 4
         = same [ABCD] differ [] only on device [] pending []
@@ -1451,14 +1445,11 @@ fn answers_that_do_not_fit_are_deferred() {
         ← welcome fresh=false changed=[ABCD] gone=[] cursor=8
         → batch 1: A:heads B:heads C:heads D:heads
           server loads ABCD
-        ← batch 1: A:changes B:deferred C:deferred D:deferred
-        → batch 2: B:heads C:heads D:heads
-          server loads BCD
-        ← batch 2: B:changes C:changes D:deferred
-        → batch 3: D:heads
-          server loads D
-        ← batch 3: D:changes
-        → batch 4: (empty)
+        ← batch 1: A:changes B:changes C:deferred D:deferred
+        → batch 2: C:heads D:heads
+          server loads CD
+        ← batch 2: C:changes D:changes
+        → batch 3: (empty)
         ← done cursor=8
           device stores cursor 8
         = same [ABCD] differ [] only on device [] pending []

@@ -235,7 +235,7 @@ async fn the_sync_endpoints_refuse_bad_tokens_foreign_cases_and_bad_messages_sto
         // 3. Oversized and malformed messages over HTTP.
         let valid_hello = hello().encode();
         let mut wrong_version = valid_hello.clone();
-        wrong_version[1] = 0x02;
+        wrong_version[1] = 0x03;
         let too_many: Vec<(CaseId, Vec<u8>)> =
             (0..LIMITS.max_entries + 1).map(|_| (random_case(), upload_new.clone())).collect();
         let big_case = {
@@ -258,7 +258,7 @@ async fn the_sync_endpoints_refuse_bad_tokens_foreign_cases_and_bad_messages_sto
             ("over max_message_bytes", vec![0x83; LIMITS.max_message_bytes + 1]),
             ("not CBOR", vec![0xff, 0x00, 0x13, 0x37]),
             ("cut short", batch(vec![(new_case, upload_new.clone())]).encode()[..40].to_vec()),
-            ("protocol version 2", wrong_version),
+            ("protocol version 3", wrong_version),
             ("too many entries", batch(too_many).encode()),
             ("one case over max_doc_message_bytes", batch(vec![(big_id, big_case.clone())]).encode()),
         ];
@@ -276,7 +276,7 @@ async fn the_sync_endpoints_refuse_bad_tokens_foreign_cases_and_bad_messages_sto
             over max_message_bytes: 413 too_large retry=false
             not CBOR: 400 malformed retry=false
             cut short: 400 malformed retry=true
-            protocol version 2: 426 unsupported_version retry=false
+            protocol version 3: 426 unsupported_version retry=false
             too many entries: 400 too_many_entries retry=false
             one case over max_doc_message_bytes: 200 batch [rejected too_large]
         "#]]

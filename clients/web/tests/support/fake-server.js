@@ -5,6 +5,7 @@
 
 import { decode, encode } from 'cborg';
 import * as A from '../../src/core/automerge.js';
+import { decodeCaseId, encodeCaseId } from '../../src/core/schema/ids.js';
 
 const ENC = { mapSorter: null };
 const LIMITS = { max_message_bytes: 8388608, max_entries: 256, max_doc_message_bytes: 1048576 };
@@ -22,7 +23,22 @@ function seqOf(cursor) {
 }
 
 export function serverMessage(kind, body) {
-  return encode([1, kind, body], ENC);
+  return encode([2, kind, body], ENC);
+}
+
+/** A reply entry `{ type, doc, ... }` as the wire writes it: `[type, doc bytes, ...]` (PROTOCOL §5.4). */
+function wireEntry(e) {
+  const doc = decodeCaseId(e.doc);
+  switch (e.type) {
+    case 'sync':
+      return e.compensated?.length ? ['sync', doc, e.sync, e.compensated] : ['sync', doc, e.sync];
+    case 'saved':
+      return ['saved', doc, e.heads, e.document];
+    case 'rejected':
+      return ['rejected', doc, e.code, e.message];
+    default:
+      return e.compensated?.length ? ['deferred', doc, e.compensated] : ['deferred', doc];
+  }
 }
 
 export class FakeServer {
@@ -74,7 +90,7 @@ export class FakeConnection {
   /** The answer to one client message (CBOR bytes in, CBOR bytes out). */
   handle(bytes) {
     const [version, kind, body] = decode(bytes);
-    if (version !== 1) return serverMessage('error', { code: 'unsupported_version', message: '同步协议版本不受支持，请升级应用。', retry: false });
+    if (version !== 2) return serverMessage('error', { code: 'unsupported_version', message: '同步协议版本不受支持，请升级应用。', retry: false });
     if (kind === 'hello') return this.hello(body);
     if (kind === 'batch') return this.batch(body);
     return serverMessage('error', { code: 'malformed', message: '同步消息格式错误，本次同步已中止。', retry: false });
@@ -89,14 +105,16 @@ export class FakeConnection {
       .filter(([id, d]) => !s.unreadable.has(id) && (since === null || d.seq > since))
       .map(([id]) => id);
     const gone = since === null ? [] : [...s.unreadable];
-    return serverMessage('welcome', { cursor: cursorFor(this.head), fresh: since === null, changed, gone, limits: s.limits });
+    const ids = (list) => list.map((id) => decodeCaseId(id));
+    return serverMessage('welcome', { cursor: cursorFor(this.head), fresh: since === null, changed: ids(changed), gone: ids(gone), limits: s.limits });
   }
 
   batch({ round, entries }) {
     const s = this.server;
     if (entries.length === 0) return serverMessage('done', { cursor: cursorFor(this.head) });
     const out = [];
-    for (const { doc: docId, sync } of entries) {
+    for (const [docBytes, sync] of entries) {
+      const docId = encodeCaseId(docBytes);
       s.received.push({ docId, sync });
       const refusal = s.rejections.get(docId);
       if (refusal && refusal.times > 0) {
@@ -139,6 +157,6 @@ export class FakeConnection {
       }
       out.push(entry);
     }
-    return serverMessage('batch', { round, entries: out });
+    return serverMessage('batch', { round, entries: out.map(wireEntry) });
   }
 }

@@ -265,7 +265,7 @@ test('a session message over the document limit is refused locally, never sent',
   const limits = { max_message_bytes: 8388608, max_entries: 256, max_doc_message_bytes: 1024 };
   const session = new ClientSession({ cursor: null, pending: ['ujFMvSEi2ULTeL3PGRvCBJw9us5'], agent: 't' }, limits);
   session.hello();
-  const welcome = new FakeServer({ limits }).connect().handle(new Uint8Array([0x83, 0x01, 0x65, ...Buffer.from('hello'), 0xa2, 0x66, ...Buffer.from('cursor'), 0xf6, 0x65, ...Buffer.from('agent'), 0x61, 0x74]));
+  const welcome = new FakeServer({ limits }).connect().handle(new Uint8Array([0x83, 0x02, 0x65, ...Buffer.from('hello'), 0xa2, 0x66, ...Buffer.from('cursor'), 0xf6, 0x65, ...Buffer.from('agent'), 0x61, 0x74]));
   const load = session.receive(welcome);
   assert.deepEqual(load.map((o) => o.type), ['load']);
   const out = session.loaded('ujFMvSEi2ULTeL3PGRvCBJw9us5', { doc, syncState: null });

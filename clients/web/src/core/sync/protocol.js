@@ -1,11 +1,11 @@
-// The Fengqiao sync protocol, version 1 (docs/PROTOCOL.md), on the wire: CBOR messages
+// The Fengqiao sync protocol, version 2 (docs/PROTOCOL.md), on the wire: CBOR messages
 // `[version, kind, body]`, the limits checked while decoding, and the codes with their default
 // Chinese messages. Mirrors sync/src/protocol.rs; the tests read the same examples.
 
 import { decode, encode } from 'cborg';
-import { isCaseId } from '../schema/ids.js';
+import { decodeCaseId, encodeCaseId } from '../schema/ids.js';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** The defaults of PROTOCOL §9; the client keeps to the smaller of these and the server's. */
 export const DEFAULT_LIMITS = Object.freeze({
@@ -81,22 +81,29 @@ export class DecodeError extends Error {
 // Insertion order, not sorted: the bytes then match what the Rust side writes for the same message.
 const ENCODE_OPTIONS = { mapSorter: null };
 
-/** `[1, "hello", {cursor, agent}]`; `cursor` is null on a fresh device. */
+/** `[2, "hello", {cursor, agent}]`; `cursor` is null on a fresh device. */
 export function encodeHello({ cursor, agent }) {
   return encode([PROTOCOL_VERSION, 'hello', { cursor: cursor ?? null, agent }], ENCODE_OPTIONS);
 }
 
-/** `[1, "batch", {round, cursor, entries: [{doc, sync}]}]`. */
+/** The 16 bytes a case id is written as on the wire. */
+function wireId(doc) {
+  const bytes = decodeCaseId(doc);
+  if (!bytes) throw new Error(`not a case id: ${doc}`);
+  return bytes;
+}
+
+/** `[2, "batch", {round, cursor, entries: [[doc, sync]]}]`, each `doc` as its 16 bytes. */
 export function encodeBatch({ round, cursor, entries }) {
   return encode(
-    [PROTOCOL_VERSION, 'batch', { round, cursor, entries: entries.map(({ doc, sync }) => ({ doc, sync })) }],
+    [PROTOCOL_VERSION, 'batch', { round, cursor, entries: entries.map(({ doc, sync }) => [wireId(doc), sync]) }],
     ENCODE_OPTIONS,
   );
 }
 
 /** The encoded size of one batch entry, to pack batches within the limits. */
 export function encodedEntryLength(entry) {
-  return encode({ doc: entry.doc, sync: entry.sync }, ENCODE_OPTIONS).length;
+  return encode([wireId(entry.doc), entry.sync], ENCODE_OPTIONS).length;
 }
 
 /** The smaller of each limit: what both peers accept. */
@@ -125,14 +132,15 @@ const isBool = (v) => typeof v === 'boolean';
 const isUint = (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) || (typeof v === 'bigint' && v >= 0n);
 const isMap = (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
 const isCursor = (v) => isBytes(v) && v.length <= MAX_CURSOR_BYTES;
-const isDoc = (v) => isText(v) && isCaseId(v);
+const isDoc = (v) => isBytes(v) && v.length === 16;
 const isHash = (v) => isText(v) && HASH.test(v);
 const arrayOf = (check) => (v) => Array.isArray(v) && v.every(check);
 const toNumber = (v) => (typeof v === 'bigint' ? Number(v) : v);
 
-function compensations(entry) {
-  if (!Object.hasOwn(entry, 'compensated')) return [];
-  const list = field(entry, 'compensated', Array.isArray, 'an array');
+/** The `compensated` item of an entry, if present (left out when empty). */
+function compensations(list) {
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) throw malformed('compensated is not an array');
   return list.map((c) => {
     if (!isMap(c)) throw malformed('a compensation is not a map');
     return {
@@ -144,26 +152,38 @@ function compensations(entry) {
   });
 }
 
+/** The `index`th item of an entry array, which must be there and pass `check`. */
+function item(entry, index, check, what) {
+  if (entry.length <= index) throw malformed(`an entry has no item ${index}`);
+  const value = entry[index];
+  if (!check(value)) throw malformed(`item ${index} of an entry is not ${what}`);
+  return value;
+}
+
+/** A case id from its 16 bytes on the wire. */
+const caseId = (bytes) => encodeCaseId(bytes);
+
+/** One entry of a server batch: `[kind, doc, ...]` (PROTOCOL §5.4); items after the known ones are ignored. */
 function docReply(entry) {
-  if (!isMap(entry)) throw malformed('an entry is not a map');
-  const type = field(entry, 'type', isText, 'text');
-  const doc = field(entry, 'doc', isDoc, 'a case id');
+  if (!Array.isArray(entry)) throw malformed('an entry is not an array');
+  const type = item(entry, 0, isText, 'text');
+  const doc = caseId(item(entry, 1, isDoc, 'a case id of 16 bytes'));
   switch (type) {
     case 'sync':
-      return { type, doc, sync: field(entry, 'sync', isBytes, 'bytes'), compensated: compensations(entry) };
+      return { type, doc, sync: item(entry, 2, isBytes, 'bytes'), compensated: compensations(entry[3]) };
     case 'saved':
       return {
         type,
         doc,
-        heads: field(entry, 'heads', arrayOf(isHash), 'an array of hashes'),
-        document: field(entry, 'document', isBytes, 'bytes'),
+        heads: item(entry, 2, arrayOf(isHash), 'an array of hashes'),
+        document: item(entry, 3, isBytes, 'bytes'),
       };
     case 'rejected': {
-      const code = field(entry, 'code', isText, 'text');
-      return { type, doc, ...rejection(code, field(entry, 'message', isText, 'text')) };
+      const code = item(entry, 2, isText, 'text');
+      return { type, doc, ...rejection(code, item(entry, 3, isText, 'text')) };
     }
     case 'deferred':
-      return { type, doc, compensated: compensations(entry) };
+      return { type, doc, compensated: compensations(entry[2]) };
     default:
       throw malformed(`unknown entry type ${type}`);
   }
@@ -200,8 +220,8 @@ export function decodeServerMessage(bytes, limits = DEFAULT_LIMITS) {
         kind,
         cursor: field(body, 'cursor', isCursor, 'a cursor'),
         fresh: field(body, 'fresh', isBool, 'a boolean'),
-        changed: field(body, 'changed', arrayOf(isDoc), 'an array of case ids'),
-        gone: field(body, 'gone', arrayOf(isDoc), 'an array of case ids'),
+        changed: field(body, 'changed', arrayOf(isDoc), 'an array of case ids').map(caseId),
+        gone: field(body, 'gone', arrayOf(isDoc), 'an array of case ids').map(caseId),
         limits: {
           max_message_bytes: toNumber(field(limitsBody, 'max_message_bytes', isUint, 'an integer')),
           max_entries: toNumber(field(limitsBody, 'max_entries', isUint, 'an integer')),
