@@ -189,51 +189,64 @@ const SESSION: &str = "调解员分别听取双方陈述，现场查看排水沟
 const AGREEMENT: &str = "一、被申请人于本协议签订之日起十五日内将排水沟恢复至原址；二、所需费用由被申请人承担；\
 三、申请人不再就墙体受潮主张赔偿；四、双方今后和睦相处，不再因此事发生纠纷。";
 
+/// One edit of a generated case's content, after its intake.
+pub enum Step {
+    Party(NewParty),
+    Facts(&'static str),
+    Session(NewSession),
+    Agreement(&'static str),
+}
+
+/// The edits that give the `serial`-th generated case its `content`, in order.
+pub fn case_content(content: Content, serial: usize) -> Vec<Step> {
+    let i = serial;
+    let mut steps = vec![
+        Step::Party(NewParty {
+            role: None,
+            kind: None,
+            name: format!("张{}", ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊"][i % 8]),
+            id_number: format!("3301021980{:08}", i),
+            phone: format!("138{:08}", i),
+            address: "测试县测试镇东村三组".into(),
+        }),
+        Step::Facts(FACTS),
+    ];
+    if content == Content::Full {
+        steps.push(Step::Party(NewParty {
+            role: None,
+            kind: None,
+            name: format!("李{}", ["军", "洋", "勇", "艳", "杰", "涛"][i % 6]),
+            id_number: format!("3301021975{:08}", i),
+            phone: format!("139{:08}", i),
+            address: "测试县测试镇东村三组".into(),
+        }));
+        steps.push(Step::Session(NewSession {
+            held_at: Instant::from_unix(1_780_000_000 + i as i64 * 60),
+            place: "镇人民调解委员会调解室".into(),
+            notes: SESSION.into(),
+        }));
+        steps.push(Step::Agreement(AGREEMENT));
+    }
+    steps
+}
+
 /// Opens `n` cases on `client` (which must be a mediator's device) and syncs them to the server
 /// every `batch` cases. Their ids, in order.
 pub async fn author_cases(client: &Client, n: usize, content: Content, batch: usize) -> Result<Vec<CaseId>> {
     let mut ids = Vec::with_capacity(n);
     for i in 0..n {
         let case_id = client.open_case(CaseKind::Dispute, &format!("宅基地边界纠纷 {i}")).await?;
-        client
-            .add_party(
-                case_id,
-                NewParty {
-                    role: None,
-                    kind: None,
-                    name: format!("张{}", ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊"][i % 8]),
-                    id_number: format!("3301021980{:08}", i),
-                    phone: format!("138{:08}", i),
-                    address: "测试县测试镇东村三组".into(),
-                },
-            )
-            .await?;
-        client.append_facts(case_id, FACTS).await?;
-        if content == Content::Full {
-            client
-                .add_party(
-                    case_id,
-                    NewParty {
-                        role: None,
-                        kind: None,
-                        name: format!("李{}", ["军", "洋", "勇", "艳", "杰", "涛"][i % 6]),
-                        id_number: format!("3301021975{:08}", i),
-                        phone: format!("139{:08}", i),
-                        address: "测试县测试镇东村三组".into(),
-                    },
-                )
-                .await?;
-            client
-                .add_session(
-                    case_id,
-                    NewSession {
-                        held_at: Instant::from_unix(1_780_000_000 + i as i64 * 60),
-                        place: "镇人民调解委员会调解室".into(),
-                        notes: SESSION.into(),
-                    },
-                )
-                .await?;
-            client.append_agreement(case_id, AGREEMENT).await?;
+        for step in case_content(content, i) {
+            match step {
+                Step::Party(party) => {
+                    client.add_party(case_id, party).await?;
+                }
+                Step::Facts(text) => client.append_facts(case_id, text).await?,
+                Step::Session(session) => {
+                    client.add_session(case_id, session).await?;
+                }
+                Step::Agreement(text) => client.append_agreement(case_id, text).await?,
+            }
         }
         ids.push(case_id);
         if (i + 1) % batch == 0 {

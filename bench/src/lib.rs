@@ -5,6 +5,7 @@
 
 pub mod automerge_repo;
 pub mod fengqiao;
+pub mod light;
 pub mod procstat;
 pub mod proxy;
 pub mod report;

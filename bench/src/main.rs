@@ -15,7 +15,7 @@ use fengqiao_bench::scenarios::{self, Setup};
 #[command(name = "fengqiao-bench")]
 struct Cli {
     /// Scenarios to run: any of a, b, c, d, e (a and b run together).
-    #[arg(long, value_delimiter = ',', default_value = "a,b,c,d,e")]
+    #[arg(long, value_delimiter = ',', default_value = "a,b,c,c-full,d,e")]
     scenarios: Vec<String>,
     /// The `fengqiao` binary to benchmark (build it with --release).
     #[arg(long, default_value = "target/release/fengqiao")]
@@ -97,6 +97,9 @@ async fn main() -> Result<()> {
     }
     if wants("c") {
         scenarios::ingest(&setup, &mut report).await?;
+    }
+    if wants("c-full") {
+        scenarios::ingest_full_clients(&setup, &mut report).await?;
     }
     if wants("d") {
         scenarios::fanout(&setup, &mut report).await?;

@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::automerge_repo::{self, DocEdits, EditOp, RepoServer};
 use crate::fengqiao::{self, author_cases, device, Content, Server};
+use crate::light::LightDevice;
 use crate::procstat::{Meter, Process, Usage};
 use crate::proxy::Proxy;
 use crate::report::{Measurement, Report, Target};
@@ -260,15 +261,97 @@ fn doc_text(doc: &automerge::Automerge, path: &[&str]) -> String {
     doc.text(&object).unwrap_or_default()
 }
 
-/// (c) `ingest_devices` devices (of as many townships) each editing its own case and syncing, as
-/// fast as they can, for `ingest_seconds`: durable commits per second.
+/// (c) `ingest_devices` devices (of as many townships) each editing its own case and syncing it
+/// on its open WebSocket, as fast as the server answers, for `ingest_seconds`: durable commits per
+/// second. The devices are light devices (`crate::light`): the real protocol and real changes,
+/// their documents in memory, so that the two cores go to the server and not to a hundred SQLite
+/// replicas. The same load from full clients (`ingest_full_clients`) is reported beside it.
 pub async fn ingest(setup: &Setup, report: &mut Report) -> Result<()> {
     let work = setup.work.join("c");
     let n = setup.ingest_devices;
     let server = Server::start(&setup.server_bin, &work.join("server"), Some(&fengqiao::org_file(n, 1))).await?;
     let proxy = Proxy::start(server.address()).await?;
     let url = format!("http://{}", proxy.address());
-    eprintln!("(c) {n} devices log in and open a case each…");
+    eprintln!("(c) {n} light devices log in and open a case each…");
+    let http = reqwest::Client::new();
+    let mut devices = Vec::new();
+    for t in 0..n {
+        let mut device = LightDevice::login(&http, &url, &fengqiao::user(t, 0)).await?;
+        let case = device.open_case("宅基地边界纠纷", Content::Intake, t)?;
+        device.sync().await?;
+        ensure!(device.pending() == 0, "device {t}'s new case was acknowledged");
+        devices.push((device, case));
+    }
+    let commits_before = server.metric("fengqiao_commit_seconds_count").await?;
+    let changes_before = server.metric("fengqiao_sync_changes_ingested_total").await?;
+    proxy.reset();
+    let (server_meter, client_meter) = (Meter::start(Process::Pid(server.pid()))?, Meter::start(Process::This)?);
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = WallClock::now();
+    let mut tasks = Vec::new();
+    for (i, (mut device, case)) in devices.into_iter().enumerate() {
+        let stop = stop.clone();
+        tasks.push(tokio::spawn(async move {
+            let (mut edits, mut acknowledged, mut rounds) = (0u64, 0u64, 0u64);
+            while !stop.load(Ordering::Relaxed) {
+                edits += 1;
+                device.append(case, &["claims", "facts"], &format!("第{edits}次补充（设备{i}）。"))?;
+                rounds += device.sync().await?.rounds;
+                if device.pending() == 0 {
+                    acknowledged += 1;
+                }
+            }
+            ensure!(device.notices == 0, "device {i} was shown {} refusals", device.notices);
+            device.close().await;
+            anyhow::Ok((edits, acknowledged, rounds))
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(setup.ingest_seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let (mut acknowledged, mut rounds, mut edits) = (0, 0, 0);
+    for task in tasks {
+        let (e, a, r) = task.await??;
+        edits += e;
+        acknowledged += a;
+        rounds += r;
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let (server_usage, client_usage) = (server_meter.finish()?, client_meter.finish()?);
+    let commits = server.metric("fengqiao_commit_seconds_count").await? - commits_before;
+    let changes = server.metric("fengqiao_sync_changes_ingested_total").await? - changes_before;
+    ensure!(acknowledged == edits, "{} of {edits} edits were not acknowledged", edits - acknowledged);
+    let per_second = commits / wall;
+    report.measurements.push(Measurement {
+        scenario: "c".into(),
+        system: "fengqiao".into(),
+        wall_ms: wall * 1000.0,
+        traffic: proxy.traffic(),
+        server: server_usage,
+        client: client_usage,
+        figures: BTreeMap::from([
+            ("devices".into(), n as f64),
+            ("durable_commits".into(), commits),
+            ("changes_ingested".into(), changes),
+            ("acknowledged_syncs".into(), acknowledged as f64),
+            ("protocol_rounds".into(), rounds as f64),
+            ("commits_per_second".into(), per_second),
+            ("server_cpu_ms_per_commit".into(), server_usage.cpu_ms / commits.max(1.0)),
+        ]),
+    });
+    report.targets.push(Target::at_least("c", "durable commits per second (SQLite, synchronous=FULL)", per_second, 2000.0));
+    drop(proxy);
+    server.stop().await
+}
+
+/// (c) again with full clients (`fengqiao_client::Client`, each with its SQLite replica, syncing
+/// from `watch`): what the same load costs when the devices run in this process on the same cores.
+pub async fn ingest_full_clients(setup: &Setup, report: &mut Report) -> Result<()> {
+    let work = setup.work.join("c-full");
+    let n = setup.ingest_devices;
+    let server = Server::start(&setup.server_bin, &work.join("server"), Some(&fengqiao::org_file(n, 1))).await?;
+    let proxy = Proxy::start(server.address()).await?;
+    let url = format!("http://{}", proxy.address());
+    eprintln!("(c) {n} full clients log in and open a case each…");
     let mut devices = Vec::new();
     for t in 0..n {
         let client = device(&work.join(format!("device{t}")), &url, &fengqiao::user(t, 0)).await?;
@@ -276,7 +359,6 @@ pub async fn ingest(setup: &Setup, report: &mut Report) -> Result<()> {
         devices.push((client, case));
     }
     let commits_before = server.metric("fengqiao_commit_seconds_count").await?;
-    let changes_before = server.metric("fengqiao_sync_changes_ingested_total").await?;
     proxy.reset();
     let (server_meter, client_meter) = (Meter::start(Process::Pid(server.pid()))?, Meter::start(Process::This)?);
     let stop = Arc::new(AtomicBool::new(false));
@@ -328,11 +410,9 @@ pub async fn ingest(setup: &Setup, report: &mut Report) -> Result<()> {
     let wall = started.elapsed().as_secs_f64();
     let (server_usage, client_usage) = (server_meter.finish()?, client_meter.finish()?);
     let commits = server.metric("fengqiao_commit_seconds_count").await? - commits_before;
-    let changes = server.metric("fengqiao_sync_changes_ingested_total").await? - changes_before;
-    let per_second = commits / wall;
     report.measurements.push(Measurement {
         scenario: "c".into(),
-        system: "fengqiao".into(),
+        system: "fengqiao (full clients)".into(),
         wall_ms: wall * 1000.0,
         traffic: proxy.traffic(),
         server: server_usage,
@@ -340,12 +420,11 @@ pub async fn ingest(setup: &Setup, report: &mut Report) -> Result<()> {
         figures: BTreeMap::from([
             ("devices".into(), n as f64),
             ("durable_commits".into(), commits),
-            ("changes_ingested".into(), changes),
             ("acknowledged_syncs".into(), acknowledged.load(Ordering::Relaxed) as f64),
-            ("commits_per_second".into(), per_second),
+            ("commits_per_second".into(), commits / wall),
+            ("server_cpu_ms_per_commit".into(), server_usage.cpu_ms / commits.max(1.0)),
         ]),
     });
-    report.targets.push(Target::at_least("c", "durable commits per second (SQLite, synchronous=FULL)", per_second, 2000.0));
     drop(proxy);
     server.stop().await
 }

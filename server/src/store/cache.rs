@@ -13,6 +13,7 @@ use fengqiao_schema::ids::CaseId;
 
 use super::access::CaseReaders;
 use super::documents::FeedSeq;
+use super::projections::ProjectedCase;
 
 /// Fixed memory of a loaded document whatever its size (op set, change graph, indexes): a loaded
 /// one-change document takes about 18 KB.
@@ -54,6 +55,8 @@ pub struct CachedDocument {
     /// The newest feed entry of the case that `doc` is known to hold; a cached document behind the
     /// feed (another server process committed since) is loaded again.
     pub seq: Option<FeedSeq>,
+    /// The case as the last commit through this process projected it (`None` until then).
+    pub projected: Option<Box<ProjectedCase>>,
 }
 
 impl CachedDocument {
@@ -65,6 +68,7 @@ impl CachedDocument {
             stored_bytes: 0,
             readers: CaseReaders::default(),
             seq: None,
+            projected: None,
         }
     }
 }

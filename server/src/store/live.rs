@@ -15,17 +15,17 @@
 //! it is locked (one indexed query) and loaded again if another process committed to it since,
 //! and the other processes' commits reach this one's broadcast through `sync::notify`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-use automerge::{ActorId, Automerge};
+use automerge::{ActorId, Automerge, ChangeHash};
 use fengqiao_schema::ids::CaseId;
 use tokio::sync::{broadcast, OwnedMutexGuard};
 
 use super::access::CaseReaders;
 use super::cache::{CachedDocument, DocCache};
 use super::documents::{ActorBinding, DocumentCommit, FeedSeq};
-use super::projections::CaseProjection;
+use super::projections::ProjectedCase;
 use super::group_commit::{CommitError, GroupCommitter};
 use super::{BackendKind, Store};
 use crate::error::{Error, Result};
@@ -176,7 +176,7 @@ impl LiveDocuments {
                         .await
                         .map_err(Error::internal)??;
                         let durable_heads = doc.get_heads();
-                        (CachedDocument { doc, durable_heads, stored_bytes, readers, seq: latest }, true)
+                        (CachedDocument { doc, durable_heads, stored_bytes, readers, seq: latest, projected: None }, true)
                     }
                     None => (CachedDocument::empty(), false),
                 }
@@ -190,6 +190,7 @@ impl LiveDocuments {
             stored,
             discarded: false,
             origin: None,
+            touched: None,
             _held: held,
         })
     }
@@ -243,6 +244,8 @@ pub struct DocumentGuard {
     /// The document in memory may hold something that is not in the database: never cache it.
     discarded: bool,
     origin: Option<u64>,
+    /// What changed since the durable heads, when the caller knows (see `touched_only`).
+    touched: Option<(Vec<ChangeHash>, BTreeSet<String>)>,
     /// Released after `Drop::drop` has put the document back in the cache.
     _held: OwnedMutexGuard<()>,
 }
@@ -277,6 +280,15 @@ impl DocumentGuard {
         self.origin = origin;
     }
 
+    /// Tells the next commit that the changes made since `heads_before` changed only the visible
+    /// state of these root keys (from the patches of applying them): the commit then reads only
+    /// those sections again for the projection. Ignored unless `heads_before` are the durable
+    /// heads when committing, so a change made in between without saying falls back to reading
+    /// the whole case.
+    pub fn touched_only(&mut self, heads_before: Vec<ChangeHash>, keys: BTreeSet<String>) {
+        self.touched = Some((heads_before, keys));
+    }
+
     /// The document in memory may hold state that is not in the database (an ingest that failed
     /// half-way): it is not put back in the cache, and the next user loads it from the database.
     pub fn discard(&mut self) {
@@ -299,10 +311,25 @@ impl DocumentGuard {
         }
         let chunk = self.loaded.doc.save_after(&self.loaded.durable_heads);
         let chunk_len = chunk.len();
-        let readers = CaseReaders::of_document(&self.loaded.doc);
-        let access = (!self.stored || readers != self.loaded.readers).then(|| readers.clone());
         let today = fengqiao_schema::time::Instant::from_unix(crate::clock::Timestamp::now().secs()).china_date();
-        let projection = CaseProjection::of_document(&self.loaded.doc, today);
+        let touched = self.touched.take().filter(|(since, _)| *since == self.loaded.durable_heads);
+        let (projected, projection_changed) = match (self.loaded.projected.take(), touched) {
+            (Some(previous), Some((_, keys))) if self.stored => {
+                match previous.refresh(&self.loaded.doc, &keys, today) {
+                    Some((projected, changed)) => (Some(Box::new(projected)), changed),
+                    None => (None, false),
+                }
+            }
+            _ => (ProjectedCase::of_document(&self.loaded.doc, today).map(Box::new), true),
+        };
+        let readers = match &projected {
+            Some(projected) => CaseReaders::of_case(&projected.case),
+            None => CaseReaders::of_document(&self.loaded.doc),
+        };
+        let access = (!self.stored || readers != self.loaded.readers).then(|| readers.clone());
+        // Unchanged projection rows are left as they are (`None`), as are those of a document
+        // that does not read as a case.
+        let projection = projected.as_ref().filter(|_| projection_changed).map(|p| p.projection.clone());
         let commit =
             DocumentCommit { case_id: self.case_id, chunk, is_new: !self.stored, actor_bindings, access, projection };
         let started = std::time::Instant::now();
@@ -324,6 +351,7 @@ impl DocumentGuard {
                     );
                 self.loaded.seq = if current { Some(seq) } else { None };
                 self.loaded.readers = readers.clone();
+                self.loaded.projected = projected;
                 self.stored = true;
                 // Nobody listening is not an error.
                 let _ = self.shared.changes.send(CommittedChange {

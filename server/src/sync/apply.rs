@@ -67,7 +67,7 @@ pub async fn ingest_message_at(
     message: Vec<u8>,
     now: Timestamp,
 ) -> Result<Result<(), String>> {
-    let units = Arc::new(fengqiao_schema::units::UnitTree::new(state.store.units().await?)?);
+    let units = state.store.unit_tree().await?;
     let peer = Peer { principal, units, origin: None };
     match authorise_and_commit(state, &peer, &ApplyRequest { doc_id, message }, now).await? {
         Ok(_) => Ok(Ok(())),
@@ -153,6 +153,9 @@ async fn authorise_and_commit(
         })
         .collect();
     if accepted.changed() || accepted.registration.is_some() {
+        if accepted.server_change.is_none() && accepted.registration.is_none() {
+            guard.touched_only(accepted.heads_before.clone(), accepted.touched.clone());
+        }
         match guard.commit(bindings).await {
             Ok(seq) => {
                 tracing::debug!(seq = ?seq, applied = accepted.applied.len(), queued = accepted.queued, "committed");

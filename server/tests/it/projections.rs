@@ -272,3 +272,57 @@ async fn projections_follow_commits_through_a_handoff_and_the_api_shows_them() {
     })
     .await;
 }
+
+/// Plain edits of a registered case (no server change) are projected from the sections they touch
+/// (`store::projections::ProjectedCase`): every commit's rows still equal what the whole document
+/// gives, through the cache and after the case is loaded afresh.
+#[tokio::test]
+async fn edits_after_registration_are_projected_from_the_sections_they_touch() {
+    on_each_backend(|database, store| async move {
+        let services = start(&database, &store).await;
+        let state = services.state();
+        let a1_token = token(&state, "a1").await;
+        let a1 = principal("a1", fixtures::TOWN_A, Role::Mediator);
+        let case_id = random_case();
+        let mut tablet = open_case(&a1, CaseKind::Dispute, "宅基地纠纷", 3);
+        tablet.edit(parties);
+        push(&state, &mut tablet, case_id).await;
+        let listed = |page: serde_json::Value| page["cases"][0].clone();
+
+        // Facts only: nothing the list shows changes.
+        tablet.edit(|case| case.claims.facts = Text::with_value("双方因排水沟走向发生争执"));
+        push(&state, &mut tablet, case_id).await;
+        let (_, page) = call(&state, "GET", "/v1/cases", Some(&a1_token), None).await;
+        assert_eq!(listed(page.clone())["title"], "宅基地纠纷", "{page}");
+        assert_eq!(listed(page.clone())["status"], "open", "{page}");
+
+        // The title and the dispute type, then a mediation result: the list follows each.
+        tablet.edit(|case| {
+            case.meta.title = "张某与李某宅基地纠纷".into();
+            case.meta.dispute_type = Some(DisputeType::HousingHomestead);
+        });
+        push(&state, &mut tablet, case_id).await;
+        let (_, page) = call(&state, "GET", "/v1/cases", Some(&a1_token), None).await;
+        assert_eq!(listed(page.clone())["title"], "张某与李某宅基地纠纷", "{page}");
+        assert_eq!(listed(page.clone())["dispute_type"], "housing_homestead", "{page}");
+
+        let today = Instant::from_unix(Timestamp::now().secs()).china_date();
+        tablet.edit(|case| {
+            case.mediation.accepted_on = Some(today);
+            case.mediation.result = Some(MediationResult::Success);
+            case.mediation.result_on = Some(today);
+        });
+        push(&state, &mut tablet, case_id).await;
+        let (_, page) = call(&state, "GET", "/v1/cases", Some(&a1_token), None).await;
+        assert_eq!(listed(page.clone())["status"], "concluded", "{page}");
+
+        // The case loaded afresh (no projection kept): one more edit still projects it whole.
+        state.documents.forget(&case_id);
+        tablet.edit(|case| case.meta.title = "张某与李某宅基地纠纷（已结）".into());
+        push(&state, &mut tablet, case_id).await;
+        let (_, page) = call(&state, "GET", "/v1/cases", Some(&a1_token), None).await;
+        assert_eq!(listed(page.clone())["title"], "张某与李某宅基地纠纷（已结）", "{page}");
+        assert_eq!(listed(page.clone())["status"], "concluded", "{page}");
+    })
+    .await;
+}

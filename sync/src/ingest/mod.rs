@@ -221,6 +221,9 @@ pub struct Accepted {
     pub registration: Option<Registration>,
     /// Custody moved in this message (a handoff was accepted).
     pub custody_changed: bool,
+    /// The root keys (sections) whose visible state the applied changes changed, before anything
+    /// the server wrote itself: with `server_change` empty, no other part of the case changed.
+    pub touched: BTreeSet<String>,
 }
 
 impl Accepted {
@@ -543,6 +546,7 @@ fn apply(
 
     let patches = doc.make_patches(&mut log);
     let touched = touched_sections(&patches);
+    out.touched = touched.clone();
     let ill_typed = ill_typed_sections(&patches);
 
     // The case as the policy sees it: for a new case, as registered.
