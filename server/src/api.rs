@@ -37,8 +37,8 @@ const MAX_PAGE: i64 = 500;
 const DEFAULT_DUE_WITHIN_DAYS: i64 = 7;
 
 /// The unit tree as stored now.
-pub(crate) async fn unit_tree(state: &AppState) -> Result<UnitTree> {
-    Ok(UnitTree::new(state.store.units().await?)?)
+pub(crate) async fn unit_tree(state: &AppState) -> Result<std::sync::Arc<UnitTree>> {
+    state.store.unit_tree().await
 }
 
 /// Today in China Standard Time, by the server's clock.

@@ -114,6 +114,8 @@ pub struct Store {
     /// commits, so that the `LISTEN` side never mistakes this process's commit, whose notification
     /// can arrive before the committer returns, for another process's.
     pub(crate) own_commits: Arc<std::sync::Mutex<std::collections::BTreeSet<i64>>>,
+    /// The unit tree last read, with the `org_version` it was read at (`Store::unit_tree`).
+    pub(crate) unit_tree: Arc<std::sync::Mutex<Option<(i64, Arc<fengqiao_schema::units::UnitTree>)>>>,
 }
 
 /// Runs `$body` with `$pool` bound to the pool for reads of either backend. `$body` is compiled
@@ -166,12 +168,20 @@ impl Store {
                     .synchronous(SqliteSynchronous::Full)
                     .foreign_keys(true)
                     .busy_timeout(SQLITE_BUSY_TIMEOUT);
+                // A SQLite connection is a file handle in this process: it cannot go stale the way
+                // a network connection does, so the pool does not ping it before every use (a
+                // round trip to the connection's worker thread, as costly as a small query).
                 let write = SqlitePoolOptions::new()
                     .max_connections(1)
+                    .test_before_acquire(false)
                     .connect_with(options.clone().create_if_missing(true))
                     .await?;
                 SQLITE_MIGRATIONS.run(&write).await?;
-                let read = SqlitePoolOptions::new().max_connections(SQLITE_READERS).connect_with(options).await?;
+                let read = SqlitePoolOptions::new()
+                    .max_connections(SQLITE_READERS)
+                    .test_before_acquire(false)
+                    .connect_with(options)
+                    .await?;
                 Backend::Sqlite { read, write }
             }
             DatabaseUrl::Postgres(url) => {
@@ -183,7 +193,7 @@ impl Store {
             }
         };
         tracing::info!(database = %url, "store open");
-        Ok(Store { backend: Arc::new(backend), own_commits: Arc::default() })
+        Ok(Store { backend: Arc::new(backend), own_commits: Arc::default(), unit_tree: Arc::default() })
     }
 
     pub fn kind(&self) -> BackendKind {

@@ -3,6 +3,7 @@
 //! (checked with `UnitTree::new` before anything is written).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use fengqiao_schema::ids::{UnitId, UserId};
 use fengqiao_schema::units::{Unit, UnitTree};
@@ -81,6 +82,26 @@ impl Store {
             sqlx::query_as("SELECT id, name, kind, parent_id FROM units ORDER BY id").fetch_all(pool).await?
         });
         rows.into_iter().map(unit_from_row).collect()
+    }
+
+    /// The unit tree as stored now. Read again only when `org_version` (bumped by a trigger on
+    /// every change of `units`, whichever process makes it) moved since the tree was last read:
+    /// every sync session starts by asking for the tree.
+    pub async fn unit_tree(&self) -> Result<Arc<UnitTree>> {
+        // The version first: a tree read after it is at least that new, so a cached tree is never
+        // older than the version it is filed under.
+        let version: i64 = with_read_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT version FROM org_version WHERE id = 1").fetch_one(pool).await?
+        });
+        let cached = self.unit_tree.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some((at, tree)) = cached {
+            if at == version {
+                return Ok(tree);
+            }
+        }
+        let tree = Arc::new(UnitTree::new(self.units().await?).map_err(Error::internal)?);
+        *self.unit_tree.lock().unwrap_or_else(|p| p.into_inner()) = Some((version, tree.clone()));
+        Ok(tree)
     }
 
     /// Every user id there is.

@@ -54,7 +54,7 @@ pub fn error_response(failure: Failure) -> Response {
 }
 
 /// The failure the sync endpoints answer an identity error with.
-fn identity_failure(error: &Error) -> Failure {
+pub(crate) fn identity_failure(error: &Error) -> Failure {
     match error {
         Error::DeviceRevoked => Failure::new(ErrorCode::DeviceRevoked),
         Error::UserRevoked => Failure {
@@ -79,13 +79,9 @@ pub(crate) async fn verify(state: &AppState, token: &str) -> Result<Principal, F
 
 /// The unit tree as stored now.
 pub(crate) async fn load_units(state: &AppState) -> Result<Arc<UnitTree>, Failure> {
-    let units = state.store.units().await.map_err(|error| {
+    state.store.unit_tree().await.map_err(|error| {
         tracing::error!(%error, "cannot read the units");
         failure_for(&error)
-    })?;
-    UnitTree::new(units).map(Arc::new).map_err(|error| {
-        tracing::error!(%error, "the stored units are not a tree");
-        Failure::new(ErrorCode::Internal)
     })
 }
 

@@ -99,7 +99,7 @@ pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebS
                 user = %principal.user.id,
                 device = %principal.device,
             );
-            Connection { state, principal, units, token, registration, socket }.run().instrument(span).await;
+            Connection { state, principal, units, token, registration, socket, verified_at: Some(std::time::Instant::now()) }.run().instrument(span).await;
         })
         .into_response()
 }
@@ -112,6 +112,8 @@ struct Connection {
     token: String,
     registration: Registration,
     socket: WebSocket,
+    /// When the token was last checked in full (with revocations) on this connection.
+    verified_at: Option<std::time::Instant>,
 }
 
 impl Connection {
@@ -227,7 +229,24 @@ impl Connection {
         &mut self,
         limits: fengqiao_sync::protocol::Limits,
     ) -> Option<(ServerSession, Peer, tracing::Span)> {
-        let started = match verify(&self.state, &self.token).await {
+        // The token in full (revocations read from the database) at most once per revocation
+        // check interval; in between its signature and expiry. A revocation closes the
+        // connection anyway: at once when made by this process, within that interval otherwise.
+        let now = std::time::Instant::now();
+        let recent = self.verified_at.is_some_and(|at| now.duration_since(at) < self.state.sync.settings().revocation_check);
+        let checked = if recent {
+            self.state.auth.verify_signature(&self.token, crate::clock::Timestamp::now()).await.map_err(|error| {
+                tracing::debug!(%error, "sync refused: access token");
+                super::http::identity_failure(&error)
+            })
+        } else {
+            let checked = verify(&self.state, &self.token).await;
+            if checked.is_ok() {
+                self.verified_at = Some(now);
+            }
+            checked
+        };
+        let started = match checked {
             Ok(principal) => load_units(&self.state).await.map(|units| (principal, units)),
             Err(failure) => Err(failure),
         };

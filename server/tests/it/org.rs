@@ -131,3 +131,36 @@ async fn files_that_are_not_a_tree_or_are_wrong_are_refused_whole() {
     })
     .await;
 }
+
+/// The unit tree a server keeps (`Store::unit_tree`) follows every change of the units, including
+/// one made by another process on the same database (here a second `Store`, as `fengqiao org
+/// import` beside a running server), and is not read again while nothing changed.
+#[tokio::test]
+async fn the_kept_unit_tree_follows_changes_made_by_another_process() {
+    on_each_backend(|database, store| async move {
+        import(&store, EXAMPLE).await;
+        let first = store.unit_tree().await.expect("a tree");
+        assert!(first.is_within("qingshan.xiahe", "qingshan"));
+        let again = store.unit_tree().await.expect("a tree");
+        assert!(std::sync::Arc::ptr_eq(&first, &again), "nothing changed: the same tree");
+
+        let other = database.open().await;
+        let renamed = EXAMPLE.replace("name = \"下河镇\"", "name = \"下河镇（新）\"");
+        import(&other, &renamed).await;
+        let after = store.unit_tree().await.expect("a tree");
+        assert_eq!(after.get("qingshan.xiahe").map(|u| u.name.as_str()), Some("下河镇（新）"));
+
+        other
+            .add_unit(&fengqiao_schema::units::Unit {
+                id: "qingshan.beishan".into(),
+                name: "北山镇".into(),
+                kind: fengqiao_schema::vocab::UnitKind::Township,
+                parent: Some("qingshan".into()),
+            })
+            .await
+            .expect("a new township");
+        let grown = store.unit_tree().await.expect("a tree");
+        assert!(grown.is_within("qingshan.beishan", "qingshan"), "the new township is in the tree");
+    })
+    .await;
+}
