@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant as WallClock, SystemTime, UNIX_EPOCH};
 
 use anyhow::{ensure, Context, Result};
@@ -429,84 +429,71 @@ pub async fn ingest_full_clients(setup: &Setup, report: &mut Report) -> Result<(
     server.stop().await
 }
 
-/// (d) `fanout_devices` devices on WebSockets, in pairs of mediators of one township; each edits
-/// its own case once a second and watches; the latency from an edit to its arrival on the other
-/// device of the pair.
+/// (d) `fanout_devices` light devices on WebSockets, in pairs of mediators of one township; each
+/// edits its own case once a second, stamped with the time of the edit, and syncs whenever the
+/// server notifies it: the latency from an edit to its arrival on the other device of the pair
+/// (the editor's session, the notification, the partner's session).
 pub async fn fanout(setup: &Setup, report: &mut Report) -> Result<()> {
     let work = setup.work.join("d");
     let pairs = setup.fanout_devices / 2;
     let server = Server::start(&setup.server_bin, &work.join("server"), Some(&fengqiao::org_file(pairs, 2))).await?;
     let proxy = Proxy::start(server.address()).await?;
     let url = format!("http://{}", proxy.address());
-    eprintln!("(d) {} devices log in and open a case each…", pairs * 2);
+    eprintln!("(d) {} light devices log in and open a case each…", pairs * 2);
+    let http = reqwest::Client::new();
     let mut devices = Vec::new();
     for t in 0..pairs {
         for m in 0..2 {
-            let client = device(&work.join(format!("device{t}-{m}")), &url, &fengqiao::user(t, m)).await?;
-            let case = author_cases(&client, 1, Content::Intake, 1).await?[0];
-            devices.push((t, m, client, case));
+            let mut device = LightDevice::login(&http, &url, &fengqiao::user(t, m)).await?;
+            let case = device.open_case("相邻关系纠纷", Content::Intake, t * 2 + m)?;
+            device.sync().await?;
+            devices.push((device, case));
         }
     }
-    // Each device learns its partner's case.
-    for (t, _, client, _) in &devices {
-        ensure!(client.sync().await.is_ok(), "device of township {t} syncs");
+    // Each device receives its partner's case.
+    for (device, _) in devices.iter_mut() {
+        device.sync().await?;
+        ensure!(device.cases().count() == 2, "a device holds its own case and its partner's");
     }
-    let partner_case: Vec<CaseId> = (0..devices.len()).map(|i| devices[i ^ 1].3).collect();
+    let partner_case: Vec<CaseId> = (0..devices.len()).map(|i| devices[i ^ 1].1).collect();
 
-    let latencies = Arc::new(Mutex::new(Vec::<f64>::new()));
-    let stop = CancellationToken::new();
+    let stop = Arc::new(AtomicBool::new(false));
+    let commits_before = server.metric("fengqiao_commit_seconds_count").await?;
     proxy.reset();
     let (server_meter, client_meter) = (Meter::start(Process::Pid(server.pid()))?, Meter::start(Process::This)?);
     let started = WallClock::now();
     let mut tasks = Vec::new();
-    for (i, (_, _, client, case)) in devices.into_iter().enumerate() {
+    for (i, (mut device, case)) in devices.into_iter().enumerate() {
         let watched = partner_case[i];
-        let latencies = latencies.clone();
-        let stop_watch = stop.clone();
         let stop = stop.clone();
-        let watcher = client.clone();
         tasks.push(tokio::spawn(async move {
-            let seen = Arc::new(Mutex::new(0u64));
-            let (events_tx, mut events_rx) = tokio::sync::mpsc::unbounded_channel();
-            let watch = tokio::spawn(async move {
-                watcher
-                    .watch(stop_watch.cancelled_owned(), Duration::from_millis(20), move |event| {
-                        if let WatchEvent::Synced(_) = event {
-                            let _ = events_tx.send(());
-                        }
-                    })
-                    .await
-            });
-            let reader = client.clone();
-            let latencies2 = latencies.clone();
-            let seen2 = seen.clone();
-            let read = tokio::spawn(async move {
-                while events_rx.recv().await.is_some() {
-                    let Ok(doc) = reader.document(watched).await else { continue };
-                    let text = doc_text(&doc, &["claims", "facts"]);
-                    let now = unix_micros();
-                    let mut seen = seen2.lock().unwrap();
-                    for stamp in stamps(&text) {
-                        if stamp.0 > *seen {
-                            latencies2.lock().unwrap().push((now.saturating_sub(stamp.1)) as f64 / 1000.0);
-                            *seen = stamp.0;
+            let mut latencies = Vec::new();
+            let (mut sequence, mut seen) = (0u64, 0u64);
+            // Spread the devices over the second.
+            let mut next_edit = tokio::time::Instant::now() + Duration::from_millis((i as u64 * 997) % 1000);
+            while !stop.load(Ordering::Relaxed) {
+                let now = tokio::time::Instant::now();
+                if now >= next_edit {
+                    sequence += 1;
+                    device.append(case, &["claims", "facts"], &format!("〔{sequence}@{}〕", unix_micros()))?;
+                    device.sync().await?;
+                    next_edit += Duration::from_secs(1);
+                    continue;
+                }
+                if device.wait_notify(next_edit - now).await? {
+                    device.sync().await?;
+                    let arrived = unix_micros();
+                    for (n, stamped) in stamps(&device.text(watched, &["claims", "facts"])) {
+                        if n > seen {
+                            latencies.push(arrived.saturating_sub(stamped) as f64 / 1000.0);
+                            seen = n;
                         }
                     }
                 }
-            });
-            let mut sequence = 0u64;
-            let mut ticks = tokio::time::interval(Duration::from_secs(1));
-            ticks.tick().await;
-            // Spread the devices over the second.
-            tokio::time::sleep(Duration::from_millis((i as u64 * 997) % 1000)).await;
-            while !stop.is_cancelled() {
-                sequence += 1;
-                client.append_facts(case, &format!("〔{sequence}@{}〕", unix_micros())).await?;
-                ticks.tick().await;
             }
-            watch.await??;
-            read.abort();
-            anyhow::Ok(())
+            ensure!(device.notices == 0, "device {i} was shown {} refusals", device.notices);
+            device.close().await;
+            anyhow::Ok(latencies)
         }));
     }
     let mut peak_rss = 0u64;
@@ -515,17 +502,18 @@ pub async fn fanout(setup: &Setup, report: &mut Report) -> Result<()> {
         peak_rss = peak_rss.max(Process::Pid(server.pid()).rss().unwrap_or(0));
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    stop.cancel();
+    stop.store(true, Ordering::Relaxed);
+    let mut samples = Vec::new();
     for task in tasks {
-        task.await.context("device task")??;
+        samples.extend(task.await.context("device task")??);
     }
     let wall = started.elapsed().as_secs_f64() * 1000.0;
     let (server_usage, client_usage) = (server_meter.finish()?, client_meter.finish()?);
-    let mut samples = latencies.lock().unwrap().clone();
     ensure!(!samples.is_empty(), "no edit reached another device");
     samples.sort_by(|a, b| a.total_cmp(b));
     let p = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
     let (p50, p99) = (p(0.5), p(0.99));
+    let commits = server.metric("fengqiao_commit_seconds_count").await? - commits_before;
     report.measurements.push(Measurement {
         scenario: "d".into(),
         system: "fengqiao".into(),
@@ -536,6 +524,7 @@ pub async fn fanout(setup: &Setup, report: &mut Report) -> Result<()> {
         figures: BTreeMap::from([
             ("devices".into(), (pairs * 2) as f64),
             ("edits_seen".into(), samples.len() as f64),
+            ("durable_commits".into(), commits),
             ("latency_p50_ms".into(), p50),
             ("latency_p99_ms".into(), p99),
             ("latency_max_ms".into(), *samples.last().unwrap()),
@@ -573,20 +562,30 @@ pub async fn memory(setup: &Setup, report: &mut Report) -> Result<()> {
         let _ = std::fs::remove_dir_all(&dir);
         let server = Server::start(&setup.server_bin, &dir.join("server"), Some(&fengqiao::org_file(townships, 2))).await?;
         eprintln!("(e) storing {} cases in {townships} townships (kept for later runs)…", setup.stored_cases);
+        // Light devices (`crate::light`), one per township, each opening its township's cases with
+        // the client's own edits and syncing them every 250: the real sync path, without a
+        // replica on disk per author.
+        let http = reqwest::Client::new();
         let mut tasks = Vec::new();
         for t in 0..townships {
-            let url = server.url();
-            let dir = dir.clone();
+            let (url, http) = (server.url(), http.clone());
             tasks.push(move || async move {
-                let author = device(&dir.join(format!("author{t}")), &url, &fengqiao::user(t, 0)).await?;
-                author_cases(&author, per_township, Content::Full, 250).await?;
-                drop(author);
-                let _ = std::fs::remove_dir_all(dir.join(format!("author{t}")));
+                let mut author = LightDevice::login(&http, &url, &fengqiao::user(t, 0)).await?;
+                for i in 0..per_township {
+                    author.open_case(&format!("宅基地边界纠纷 {i}"), Content::Full, i)?;
+                    if (i + 1) % 250 == 0 {
+                        author.sync().await?;
+                    }
+                }
+                author.sync().await?;
+                ensure!(author.pending() == 0 && author.notices == 0, "township {t}'s cases were all stored");
+                author.close().await;
                 anyhow::Ok(())
             });
         }
         // Two townships at a time: the machine has few cores.
         let mut tasks = tasks.into_iter();
+        let mut stored = 0;
         loop {
             let batch: Vec<_> = tasks.by_ref().take(2).map(|task| tokio::spawn(task())).collect();
             if batch.is_empty() {
@@ -594,6 +593,10 @@ pub async fn memory(setup: &Setup, report: &mut Report) -> Result<()> {
             }
             for handle in batch {
                 handle.await??;
+                stored += per_township;
+            }
+            if stored % 10_000 == 0 {
+                eprintln!("(e) {stored} cases stored");
             }
         }
         server.stop().await?;

@@ -44,7 +44,7 @@ use store::compaction::spawn_compactor;
 use store::group_commit::GroupCommitter;
 use store::live::LiveDocuments;
 use store::Store;
-use sync::notify::{spawn_change_listener, spawn_revocation_check};
+use sync::notify::{spawn_change_listener, spawn_notifier, spawn_revocation_check};
 use sync::SyncHub;
 
 use crate::metrics::Metrics;
@@ -81,6 +81,7 @@ impl Services {
         let hub = SyncHub::new(settings.sync.clone());
         let feed_head = store.feed_head().await?;
         spawn_change_listener(store.clone(), documents.clone(), feed_head, &tasks, cancel.clone());
+        spawn_notifier(store.clone(), documents.clone(), hub.clone(), &tasks, cancel.clone());
         spawn_revocation_check(store.clone(), hub.clone(), &tasks, cancel.clone());
         spawn_metrics_upkeep(metrics.clone(), &tasks, cancel.clone());
         Ok(Services {

@@ -104,6 +104,12 @@ impl Store {
         Ok(tree)
     }
 
+    /// The unit tree last read by [`Store::unit_tree`], without asking the database whether it
+    /// is still current (`None` before the first read).
+    pub fn cached_unit_tree(&self) -> Option<Arc<UnitTree>> {
+        self.unit_tree.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|(_, tree)| tree.clone())
+    }
+
     /// Every user id there is.
     pub async fn user_ids(&self) -> Result<BTreeSet<UserId>> {
         let rows: Vec<String> =

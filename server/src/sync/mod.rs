@@ -9,18 +9,22 @@
 //! connections by device and user (so that revoking either closes them at once), the actor
 //! bindings seen so far, and the shutdown signal that closes open WebSockets.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use automerge::ActorId;
 use fengqiao_schema::ids::{DeviceId, UserId};
+use fengqiao_schema::units::{UnitTree, User};
 use fengqiao_sync::ingest::IngestLimits;
 use fengqiao_sync::protocol::{ErrorCode, Failure, Limits};
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+
+use crate::store::access::ReaderScope;
+use crate::store::live::CommittedChange;
 
 mod apply;
 pub use apply::{ingest_message, ingest_message_at};
@@ -78,6 +82,13 @@ impl CloseReason {
     }
 }
 
+/// A live connection waiting to hear of commits to cases its user reads.
+struct Listener {
+    connection: u64,
+    user: User,
+    wake: Arc<Notify>,
+}
+
 struct LiveConnection {
     id: u64,
     device: DeviceId,
@@ -93,6 +104,8 @@ struct HubInner {
     settings: SyncSettings,
     next_connection: AtomicU64,
     connections: Mutex<Vec<LiveConnection>>,
+    /// Live connections by the unit of their user, for [`SyncHub::dispatch`].
+    listeners: Mutex<HashMap<String, Vec<Listener>>>,
     /// Actor id → (user, device) it is bound to.
     bindings: Mutex<HashMap<ActorId, (UserId, DeviceId)>>,
     shutdown: CancellationToken,
@@ -115,6 +128,11 @@ pub struct Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         lock(&self.hub.inner.connections).retain(|c| c.id != self.id);
+        let mut listeners = lock(&self.hub.inner.listeners);
+        for listening in listeners.values_mut() {
+            listening.retain(|l| l.connection != self.id);
+        }
+        listeners.retain(|_, listening| !listening.is_empty());
     }
 }
 
@@ -129,6 +147,7 @@ impl SyncHub {
                 settings,
                 next_connection: AtomicU64::new(1),
                 connections: Mutex::new(Vec::new()),
+                listeners: Mutex::new(HashMap::new()),
                 bindings: Mutex::new(HashMap::new()),
                 shutdown: CancellationToken::new(),
                 tasks: TaskTracker::new(),
@@ -157,6 +176,66 @@ impl SyncHub {
         let (close, closed) = watch::channel(initial);
         connections.push(LiveConnection { id, device: device.clone(), user: user.clone(), close });
         Ok(Registration { hub: self.clone(), id, closed })
+    }
+
+    /// Starts telling the live connection `connection` (of `user`) of commits to cases the user
+    /// reads: the returned `Notify` is woken (a permit is kept if nobody waits). Until the
+    /// connection's registration is dropped.
+    pub fn listen(&self, connection: u64, user: User) -> Arc<Notify> {
+        let wake = Arc::new(Notify::new());
+        let unit = user.unit.as_str().to_string();
+        lock(&self.inner.listeners).entry(unit).or_default().push(Listener { connection, user, wake: wake.clone() });
+        wake
+    }
+
+    /// Wakes the live connections whose user reads the case `change` committed, except the one
+    /// that made it. Only the units that can read it are looked at (a reader unit and the units
+    /// above it, or the county of a restricted case), so a commit costs the same however many
+    /// devices are connected elsewhere. Without the readers or the unit tree, every connection
+    /// is woken (it then finds nothing new, at the cost of a session).
+    pub fn dispatch(&self, change: &CommittedChange, units: Option<&UnitTree>) {
+        let listeners = lock(&self.inner.listeners);
+        let (Some(readers), Some(units)) = (change.readers.as_deref(), units) else {
+            for listener in listeners.values().flatten().filter(|l| Some(l.connection) != change.origin) {
+                listener.wake.notify_one();
+            }
+            return;
+        };
+        let mut candidates: BTreeSet<&str> = BTreeSet::new();
+        for (scope, unit) in readers.entries() {
+            match scope {
+                ReaderScope::Subtree => {
+                    // Users of the unit or of any unit above it.
+                    let mut current = Some(unit);
+                    while let Some(id) = current {
+                        if !candidates.insert(id) {
+                            break;
+                        }
+                        current = units.get(id).and_then(|u| u.parent.as_ref()).map(|p| p.as_str());
+                    }
+                }
+                ReaderScope::Unit => {
+                    candidates.insert(unit);
+                }
+                ReaderScope::CountySupervisors => {
+                    candidates.insert(units.root_of(unit));
+                }
+            }
+        }
+        for unit in candidates {
+            for listener in listeners.get(unit).into_iter().flatten() {
+                if Some(listener.connection) != change.origin && readers.can_read(&listener.user, units) {
+                    listener.wake.notify_one();
+                }
+            }
+        }
+    }
+
+    /// Wakes every live connection (commits were missed: any case may have changed).
+    pub fn wake_all(&self) {
+        for listener in lock(&self.inner.listeners).values().flatten() {
+            listener.wake.notify_one();
+        }
     }
 
     /// Live connections now.

@@ -7,6 +7,9 @@
 //!   Reading the feed rather than trusting each notification means a notification lost while the
 //!   listening connection was down costs nothing: after reconnecting, the listener catches up from
 //!   the last position it read, so no position of the feed is ever skipped.
+//! - [`spawn_notifier`]: hands every commit (this process's, and the listener's) to the live
+//!   connections whose user reads the case (`SyncHub::dispatch`, which looks only at the units
+//!   that can read it), instead of waking every connection for every commit.
 //! - [`spawn_revocation_check`]: revocations made by another process (the administration command
 //!   line, another server) close this process's live connections of the device or user within one
 //!   interval.
@@ -101,6 +104,33 @@ async fn catch_up(store: &Store, documents: &LiveDocuments, read: &mut FeedCurso
             return Ok(());
         }
     }
+}
+
+/// Starts the task that tells live connections of commits (this process's, and other processes'
+/// from the listener above): each commit wakes only the connections whose user reads the case
+/// (`SyncHub::dispatch`), judged with the unit tree the last session read.
+pub fn spawn_notifier(store: Store, documents: LiveDocuments, hub: SyncHub, tasks: &TaskTracker, cancel: CancellationToken) {
+    let mut changes = documents.subscribe();
+    tasks.spawn(async move {
+        loop {
+            let change = tokio::select! {
+                _ = cancel.cancelled() => break,
+                change = changes.recv() => change,
+            };
+            match change {
+                Ok(change) => {
+                    let mut units = store.cached_unit_tree();
+                    if units.is_none() {
+                        units = store.unit_tree().await.ok();
+                    }
+                    hub.dispatch(&change, units.as_deref());
+                }
+                // Too far behind to tell which cases changed: any of them may have.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => hub.wake_all(),
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
 }
 
 /// Starts the check that closes live connections of devices and users revoked elsewhere.

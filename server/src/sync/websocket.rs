@@ -2,16 +2,18 @@
 //!
 //! The token is checked before the upgrade (the `Authorization` header, or for browsers the
 //! `bearer.<token>` subprotocol offered beside `fengqiao.v1`), and again at the start of every
-//! session on the connection, so an expired token or a revoked device or user ends sync at the
-//! next session at the latest. Revocation also closes the connection at once: every connection is
-//! in the hub's registry by device and user, and revoking either (here, or by another process,
-//! noticed by `notify::spawn_revocation_check`) closes it with `device_revoked`.
+//! session on the connection: its signature and expiry every time, so an expired token ends sync
+//! at the next session, and revocations in the database at most once per revocation check
+//! interval. Revocation closes the connection anyway: every connection is in the hub's registry by
+//! device and user, and revoking either (here at once, or by another process, noticed by
+//! `notify::spawn_revocation_check` within that interval) closes it with `device_revoked`.
 //!
 //! One `ServerSession` lives from `hello` to `done`; between sessions the connection stays open
-//! and the server sends `notify` when a case the user reads changed (a commit of this process
-//! from the `LiveDocuments` broadcast, or of another, from the PostgreSQL listener). Changes made
-//! by the connection's own sessions are not notified: the next session lists them anyway.
-//! Notifications that arrive during a session are remembered and sent after `done`.
+//! and the server sends `notify` when a case the user reads changed (a commit of this process,
+//! or of another from the PostgreSQL listener, which `notify::spawn_notifier` hands to the
+//! connections whose user reads the case). Changes made by the connection's own sessions are not
+//! notified: the next session lists them anyway. Notifications that arrive during a session are
+//! remembered and sent after `done`.
 
 use std::sync::Arc;
 
@@ -23,7 +25,6 @@ use axum::response::{IntoResponse, Response};
 use fengqiao_schema::units::UnitTree;
 use fengqiao_sync::protocol::{ErrorCode, Failure, ServerMessage};
 use fengqiao_sync::session::ServerSession;
-use tokio::sync::broadcast::error::RecvError;
 use tracing::Instrument;
 
 use super::driver::{Driver, Peer};
@@ -87,6 +88,11 @@ pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebS
     let tracked = state.sync.tasks().token();
     let limit = state.sync.settings().limits.max_message_bytes;
     ws.protocols([SUBPROTOCOL])
+        // Sync messages are small and a server holds hundreds of idle connections: read in 8 KiB
+        // steps (the default, 128 KiB, is zeroed again before each read, and held per connection)
+        // and write each message as it is sent.
+        .read_buffer_size(8 * 1024)
+        .write_buffer_size(0)
         // Messages a little over the limit are read and answered `too_large` (PROTOCOL §9); only
         // far larger ones are cut off by the WebSocket layer.
         .max_message_size(limit.saturating_mul(2))
@@ -120,7 +126,7 @@ impl Connection {
     async fn run(mut self) {
         let metrics = self.state.metrics.clone();
         metrics.live_connections.increment(1.0);
-        let mut changes = self.state.documents.subscribe();
+        let wake = self.state.sync.listen(self.registration.id, self.principal.user.clone());
         let mut closed = self.registration.closed.clone();
         let mut session: Option<(ServerSession, Peer, tracing::Span)> = None;
         let mut notify = false;
@@ -146,19 +152,8 @@ impl Connection {
             tokio::select! {
                 biased;
                 _ = closed.changed() => continue,
-                change = changes.recv() => match change {
-                    Ok(change) => {
-                        if change.origin == Some(self.registration.id) {
-                            continue;
-                        }
-                        notify |= change.readers.as_ref().is_none_or(|readers| {
-                            readers.can_read(&self.principal.user, &self.units)
-                        });
-                    }
-                    // Too far behind to tell which cases changed: any of them may have.
-                    Err(RecvError::Lagged(_)) => notify = true,
-                    Err(RecvError::Closed) => {}
-                },
+                // A case the user reads changed (`SyncHub::dispatch` judged it).
+                _ = wake.notified() => notify = true,
                 message = self.socket.recv() => {
                     let bytes = match message {
                         None | Some(Ok(Message::Close(_))) => break,

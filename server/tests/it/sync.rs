@@ -112,6 +112,17 @@ async fn a_case_opened_offline_is_registered_and_reaches_the_county_and_live_tab
             assert!(text.contains(expected), "{expected} in\n{text}");
         }
 
+        // A mediator of another township, connected and idle, is not told of a1's next edit; a2
+        // is.
+        let b1_live = Tablet::login(address, "b1", "b1-phone").await;
+        let mut b1_socket = connect_ws(address, &b1_live.token).await.expect("connect");
+        a1.edit_facts(first, "双方同意再次协商。");
+        a1.sync_http(address).await;
+        wait_for_notify(&mut a2_socket).await;
+        wait_for_notify(&mut chief_socket).await;
+        let told = tokio::time::timeout(Duration::from_millis(300), next_message(&mut b1_socket)).await;
+        assert!(told.is_err(), "another township's tablet hears nothing: {told:?}");
+
         server.stop().await;
         // Shutdown closed the live connections, with a last word.
         for socket in [&mut a2_socket, &mut chief_socket] {
