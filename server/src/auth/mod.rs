@@ -247,18 +247,13 @@ impl Auth {
 
     /// Who presents this access token at `now`, or why it is refused.
     pub async fn verify(&self, token: &str, now: Timestamp) -> Result<Principal> {
-        self.verify_with(token, now, true).await
+        self.verify_expiring(token, now).await.map(|(principal, _)| principal)
     }
 
-    /// [`Auth::verify`] without reading whether the user, the device or the key were revoked
-    /// since: signature, audience, issuer and expiry only. For a live connection that checked the
-    /// same token in full a moment ago and is closed as soon as a revocation is known (the sync
-    /// hub's registry and its periodic revocation check).
-    pub async fn verify_signature(&self, token: &str, now: Timestamp) -> Result<Principal> {
-        self.verify_with(token, now, false).await
-    }
-
-    async fn verify_with(&self, token: &str, now: Timestamp, check_revocation: bool) -> Result<Principal> {
+    /// [`Auth::verify`], with when the token expires (unix seconds): a live connection that keeps
+    /// the answer checks only the expiry at its next sessions, and the whole token again once per
+    /// revocation check interval (it is closed as soon as a revocation is known anyway).
+    pub async fn verify_expiring(&self, token: &str, now: Timestamp) -> Result<(Principal, i64)> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| Error::TokenInvalid)?;
         if header.alg != ALGORITHM {
             return Err(Error::TokenInvalid);
@@ -281,25 +276,24 @@ impl Auth {
         if claims.exp <= now.secs() {
             return Err(Error::TokenExpired);
         }
-        if check_revocation {
-            let state = self.store.access_state(&claims.sub, &claims.device, &kid).await?.ok_or(Error::TokenInvalid)?;
-            if state.user_revoked {
-                return Err(Error::UserRevoked);
-            }
-            if state.device_owner.as_ref() != Some(&claims.sub) {
-                return Err(Error::TokenInvalid);
-            }
-            if state.device_revoked {
-                return Err(Error::DeviceRevoked);
-            }
-            if !state.key_usable {
-                return Err(Error::TokenInvalid);
-            }
+        let state = self.store.access_state(&claims.sub, &claims.device, &kid).await?.ok_or(Error::TokenInvalid)?;
+        if state.user_revoked {
+            return Err(Error::UserRevoked);
         }
-        Ok(Principal {
+        if state.device_owner.as_ref() != Some(&claims.sub) {
+            return Err(Error::TokenInvalid);
+        }
+        if state.device_revoked {
+            return Err(Error::DeviceRevoked);
+        }
+        if !state.key_usable {
+            return Err(Error::TokenInvalid);
+        }
+        let principal = Principal {
             user: User { id: claims.sub, unit: claims.unit, roles: claims.roles.into_iter().collect() },
             device: claims.device,
-        })
+        };
+        Ok((principal, claims.exp))
     }
 
     async fn verification_key(&self, kid: &KeyId) -> Result<Option<SigningKeyRecord>> {

@@ -105,7 +105,7 @@ pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebS
                 user = %principal.user.id,
                 device = %principal.device,
             );
-            Connection { state, principal, units, token, registration, socket, verified_at: Some(std::time::Instant::now()) }.run().instrument(span).await;
+            Connection { state, principal, units, token, registration, socket, verified: None }.run().instrument(span).await;
         })
         .into_response()
 }
@@ -118,8 +118,9 @@ struct Connection {
     token: String,
     registration: Registration,
     socket: WebSocket,
-    /// When the token was last checked in full (with revocations) on this connection.
-    verified_at: Option<std::time::Instant>,
+    /// When the token was last checked in full on this connection (signature, revocations), and
+    /// when it expires (unix seconds).
+    verified: Option<(std::time::Instant, i64)>,
 }
 
 impl Connection {
@@ -224,22 +225,29 @@ impl Connection {
         &mut self,
         limits: fengqiao_sync::protocol::Limits,
     ) -> Option<(ServerSession, Peer, tracing::Span)> {
-        // The token in full (revocations read from the database) at most once per revocation
-        // check interval; in between its signature and expiry. A revocation closes the
-        // connection anyway: at once when made by this process, within that interval otherwise.
+        // The token in full (signature, revocations read from the database) at most once per
+        // revocation check interval; in between only whether it expired.
         let now = std::time::Instant::now();
-        let recent = self.verified_at.is_some_and(|at| now.duration_since(at) < self.state.sync.settings().revocation_check);
-        let checked = if recent {
-            self.state.auth.verify_signature(&self.token, crate::clock::Timestamp::now()).await.map_err(|error| {
-                tracing::debug!(%error, "sync refused: access token");
-                super::http::identity_failure(&error)
-            })
-        } else {
-            let checked = verify(&self.state, &self.token).await;
-            if checked.is_ok() {
-                self.verified_at = Some(now);
+        let clock = crate::clock::Timestamp::now();
+        let interval = self.state.sync.settings().revocation_check;
+        let checked = match self.verified {
+            Some((at, expires)) if now.duration_since(at) < interval => {
+                if expires <= clock.secs() {
+                    Err(super::http::identity_failure(&crate::error::Error::TokenExpired))
+                } else {
+                    Ok(self.principal.clone())
+                }
             }
-            checked
+            _ => match self.state.auth.verify_expiring(&self.token, clock).await {
+                Ok((principal, expires)) => {
+                    self.verified = Some((now, expires));
+                    Ok(principal)
+                }
+                Err(error) => {
+                    tracing::debug!(%error, "sync refused: access token");
+                    Err(super::http::identity_failure(&error))
+                }
+            },
         };
         let started = match checked {
             Ok(principal) => load_units(&self.state).await.map(|units| (principal, units)),
