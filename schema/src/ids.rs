@@ -102,6 +102,14 @@ macro_rules! string_id {
             }
         }
 
+        // Maps keyed by the id are looked up with a `&str` without building an id (the derived
+        // `Ord`, `Eq` and `Hash` of the one `String` field agree with `str`'s).
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
         impl From<&str> for $name {
             fn from(s: &str) -> Self {
                 $name(s.to_string())

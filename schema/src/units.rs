@@ -67,7 +67,7 @@ impl UnitTree {
     }
 
     pub fn get(&self, id: &str) -> Option<&Unit> {
-        self.units.get(&UnitId::new(id))
+        self.units.get(id)
     }
 
     pub fn units(&self) -> impl Iterator<Item = &Unit> {

@@ -269,6 +269,13 @@ impl DocumentGuard {
         &mut self.loaded.doc
     }
 
+    /// What `fengqiao_sync::ingest::policy_view` reads of the document now, from the case the
+    /// last commit projected, when the document has not changed since (`None` otherwise).
+    pub fn policy_view(&self) -> Option<fengqiao_schema::document::Case> {
+        let projected = self.loaded.projected.as_ref()?;
+        (projected.heads == self.loaded.doc.get_heads()).then(|| fengqiao_sync::ingest::policy_view_of(&projected.case))
+    }
+
     /// Who reads the case as stored.
     pub fn readers(&self) -> &CaseReaders {
         &self.loaded.readers

@@ -150,6 +150,8 @@ fn code<T: std::fmt::Display>(value: Option<T>) -> Option<String> {
 pub struct ProjectedCase {
     pub case: Case,
     pub projection: CaseProjection,
+    /// The heads of the document `case` was read at.
+    pub heads: Vec<automerge::ChangeHash>,
 }
 
 impl ProjectedCase {
@@ -157,7 +159,7 @@ impl ProjectedCase {
     pub fn of_document(doc: &Automerge, today: LegalDate) -> Option<ProjectedCase> {
         let case: Case = autosurgeon::hydrate(doc).ok()?;
         let projection = CaseProjection::of_case(&case, today);
-        Some(ProjectedCase { case, projection })
+        Some(ProjectedCase { case, projection, heads: doc.get_heads() })
     }
 
     /// Reads the sections named by `keys` (root keys of the document) again from `doc` and
@@ -172,6 +174,7 @@ impl ProjectedCase {
         let projection = CaseProjection::of_case(&self.case, today);
         let changed = projection != self.projection;
         self.projection = projection;
+        self.heads = doc.get_heads();
         Some((self, changed))
     }
 }
@@ -380,6 +383,13 @@ mod tests {
         assert_eq!(Some(projected.projection.clone()), CaseProjection::of_document(doc.document(), today));
         assert!(projected.projection.case.concluded);
         assert_eq!(projected.projection.case.title, "张某与李某宅基地纠纷");
+
+        // What ingest reads for the policy comes the same from the kept case as from the document.
+        assert_eq!(
+            fengqiao_sync::ingest::policy_view_of(&projected.case),
+            fengqiao_sync::ingest::policy_view(doc.document()).unwrap()
+        );
+        assert_eq!(projected.heads, doc.document().get_heads());
 
         // A key that is not a section changes nothing the case reads.
         let (after, changed) = projected.clone().refresh(doc.document(), &keys(&["scratch"]), today).expect("refreshes");

@@ -103,8 +103,9 @@ async fn authorise_and_commit(
     };
 
     let accepted = if guard.is_stored() {
+        let view = guard.policy_view();
         let doc = std::mem::take(guard.doc_mut());
-        let (doc, result) = job.run_existing(doc).await?;
+        let (doc, result) = job.run_existing(doc, view).await?;
         *guard.doc_mut() = doc;
         match result {
             Ok(accepted) => accepted,
@@ -267,11 +268,19 @@ impl IngestJob {
         }
     }
 
-    /// `ingest` on a stored case; hands the document back whatever happened.
-    async fn run_existing(&self, mut doc: Automerge) -> Result<(Automerge, Result<Accepted, Reject>)> {
+    /// `ingest` on a stored case (given its policy view when the cache has it); hands the
+    /// document back whatever happened.
+    async fn run_existing(
+        &self,
+        mut doc: Automerge,
+        view: Option<fengqiao_schema::document::Case>,
+    ) -> Result<(Automerge, Result<Accepted, Reject>)> {
         let job = self.clone_for_blocking();
         tokio::task::spawn_blocking(move || {
-            let result = ingest::ingest(&mut doc, &job.message, &job.context());
+            let result = match view {
+                Some(view) => ingest::ingest_with_view(&mut doc, &job.message, &job.context(), view),
+                None => ingest::ingest(&mut doc, &job.message, &job.context()),
+            };
             (doc, result)
         })
         .await

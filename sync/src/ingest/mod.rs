@@ -240,6 +240,17 @@ impl Accepted {
 /// the same message to `receive_sync_message` afterwards, which finds the changes already there.
 pub fn ingest(doc: &mut Automerge, message: &[u8], ctx: &IngestContext<'_>) -> Result<Accepted, Reject> {
     let before_case = policy_view(doc).map_err(|e| Reject::NotACase { detail: e.to_string() })?;
+    ingest_with_view(doc, message, ctx, before_case)
+}
+
+/// [`ingest`] given the document's [`policy_view`] as it is now, for a caller that keeps the case
+/// hydrated beside the document (the server's cache) and so spares reading it again.
+pub fn ingest_with_view(
+    doc: &mut Automerge,
+    message: &[u8],
+    ctx: &IngestContext<'_>,
+    before_case: Case,
+) -> Result<Accepted, Reject> {
     if !policy::can_read(&ctx.principal.user, &before_case, ctx.units) {
         return Err(Reject::NotFound);
     }
@@ -457,6 +468,7 @@ fn section<D: autosurgeon::ReadDoc, T: Hydrate + Default>(doc: &D, key: &str) ->
 /// petition category (which restricts visibility). Other sections stay empty. Public so that a
 /// server can judge who reads a stored case the same way ingest does.
 pub fn policy_view<D: autosurgeon::ReadDoc + ReadDoc>(doc: &D) -> Result<Case, autosurgeon::HydrateError> {
+    // `policy_view_of` builds the same from a hydrated case.
     let mut case = Case {
         meta: section(doc, "meta")?,
         custody: section(doc, "custody")?,
@@ -469,6 +481,13 @@ pub fn policy_view<D: autosurgeon::ReadDoc + ReadDoc>(doc: &D) -> Result<Case, a
         }
     }
     Ok(case)
+}
+
+/// The [`policy_view`] of a case hydrated whole: the same sections, the rest left empty.
+pub fn policy_view_of(case: &Case) -> Case {
+    let mut view = Case { meta: case.meta.clone(), custody: case.custody.clone(), handoffs: case.handoffs.clone(), ..Case::default() };
+    view.petition.category = case.petition.category;
+    view
 }
 
 /// The sections whose visible state the patches changed.
