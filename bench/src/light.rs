@@ -84,10 +84,6 @@ impl LightDevice {
         })
     }
 
-    pub fn user(&self) -> &LocalUser {
-        &self.user
-    }
-
     /// Opens the WebSocket (once; sessions reuse it).
     pub async fn connect(&mut self) -> Result<()> {
         if self.socket.is_some() {
