@@ -40,14 +40,10 @@ struct Held {
     sync_state: Option<Vec<u8>>,
 }
 
-/// What one session did.
+/// What one session did (bytes are counted by the proxy in front of the server).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SessionSummary {
     pub rounds: u64,
-    pub bytes_sent: u64,
-    pub bytes_received: u64,
-    /// Documents stored (merged or replaced) from the server's answers.
-    pub stored: usize,
 }
 
 /// One device: a user logged in, a WebSocket, documents in memory. See the module documentation.
@@ -194,11 +190,9 @@ impl LightDevice {
         loop {
             if let Some(bytes) = outgoing.take() {
                 summary.rounds += 1;
-                summary.bytes_sent += bytes.len() as u64;
                 socket.send(Message::Binary(bytes.into())).await?;
             }
             let bytes = next_binary(socket).await?;
-            summary.bytes_received += bytes.len() as u64;
             let mut queue: VecDeque<ClientOutput> = match ServerMessage::decode(&bytes, &Limits::DEFAULT) {
                 Ok(ServerMessage::Notify) => continue,
                 Ok(message) => session.handle(ClientInput::Message(message)).into(),
@@ -218,7 +212,6 @@ impl LightDevice {
                         }
                     }
                     ClientOutput::Store { doc_id, update, sync_state } => {
-                        summary.stored += usize::from(update.is_some());
                         let held = match update {
                             Some(DocUpdate::Merge(bytes)) => match self.docs.get_mut(&doc_id) {
                                 Some(held) => {
